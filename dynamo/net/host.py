@@ -1,0 +1,214 @@
+"""A node's host on a real machine: asyncio, TCP, a durable log, a real clock.
+
+`dynamo.sim` drives nodes on a virtual clock through a simulated network; a
+`NodeHost` drives the very same node code for real. It keeps the contract of
+`dynamo.contract` with real parts:
+
+* time is the process's monotonic clock, in milliseconds since start;
+* timers are `loop.call_later` handles, one per name;
+* `Persist` records are appended to a write-ahead log (`dynamo.wal`) and
+  fsynced before any later effect of the step runs — so a promise is on disk
+  before the message that depends on it leaves (contract rule 2);
+* `Send` puts a frame on an outgoing TCP link; a link that is down drops
+  messages, which is exactly what the protocol must survive anyway;
+* on start the node is rebuilt from its log's records (contract rule 3).
+
+Each connection opens with a `Hello` saying who is calling: a peer node,
+whose frames become `Receive` events, or a client, whose frames are
+`ClientRequest`s answered on the same connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dynamo.contract import (
+    Announce,
+    CancelTimer,
+    ClientRequest,
+    Effect,
+    Event,
+    NodeFactory,
+    NodeId,
+    Persist,
+    Receive,
+    Reply,
+    Send,
+    SetTimer,
+    Start,
+    TimerFired,
+)
+from dynamo.net.codec import HEADER, Codec, FrameError, read_header
+from dynamo.wal import WriteAheadLog
+
+Address = tuple[str, int]
+LINK_QUEUE_LIMIT = 10_000
+RECONNECT_DELAY_S = 0.05
+
+
+@dataclass(frozen=True)
+class Hello:
+    """The first frame on every connection: who is calling."""
+
+    kind: str  # "peer" or "client"
+    id: str
+
+
+async def read_frame(reader: asyncio.StreamReader, codec: Codec) -> Any:
+    """Read one frame; raises FrameError for a corrupt one, EOF errors at the end."""
+    header = await reader.readexactly(HEADER.size)
+    length, version, checksum = read_header(header)
+    payload = await reader.readexactly(length)
+    return codec.unframe(version, checksum, payload)
+
+
+class NodeHost:
+    """Runs one sans-IO node on an asyncio loop."""
+
+    def __init__(self, node_id: NodeId, factory: NodeFactory, addresses: dict[NodeId, Address],
+                 data_dir: Path, codec: Codec, *,
+                 on_announce: Callable[[NodeId, Announce], None] | None = None) -> None:
+        codec.register(Hello)
+        self.id = node_id
+        self.codec = codec
+        self.addresses = addresses
+        self._factory = factory
+        self._data_dir = data_dir
+        self._on_announce = on_announce or (lambda _id, _a: None)
+        self._epoch = time.monotonic()
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._links: dict[NodeId, asyncio.Queue[bytes]] = {}
+        self._clients: dict[str, asyncio.StreamWriter] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def serve(self) -> None:
+        """Recover the node from its log, listen, and run until cancelled."""
+        self._log, _report = WriteAheadLog.open(self._data_dir)
+        records = [self.codec.loads(payload) for _lsn, payload in self._log.replay()]
+        self.node = self._factory(self.id, records, random.Random())
+        host, port = self.addresses[self.id]
+        server = await asyncio.start_server(self._accept, host, port)
+        self.step(Start())
+        async with server:
+            await server.serve_forever()
+
+    # --- stepping the node ---------------------------------------------------
+
+    def now_ms(self) -> float:
+        return (time.monotonic() - self._epoch) * 1000.0
+
+    def step(self, event: Event) -> None:
+        """Hand the node one event and carry out its effects in order."""
+        pending: list[Any] = []
+        for effect in self.node.step(self.now_ms(), event):
+            if isinstance(effect, Persist):
+                pending.append(effect.record)
+                continue
+            self._persist(pending)
+            self._carry_out(effect)
+        self._persist(pending)
+
+    def _persist(self, records: list[Any]) -> None:
+        # One write and one fsync for all records of a step: group commit.
+        if records:
+            self._log.append_batch([self.codec.dumps(r) for r in records])
+            records.clear()
+
+    def _carry_out(self, effect: Effect) -> None:
+        if isinstance(effect, Send):
+            self._send(effect.dst, self.codec.frame(effect.message))
+        elif isinstance(effect, SetTimer):
+            self._cancel(effect.name)
+            loop = asyncio.get_running_loop()
+            self._timers[effect.name] = loop.call_later(
+                effect.delay_ms / 1000.0, self._fire, effect.name)
+        elif isinstance(effect, CancelTimer):
+            self._cancel(effect.name)
+        elif isinstance(effect, Reply):
+            self._reply(effect)
+        elif isinstance(effect, Announce):
+            self._on_announce(self.id, effect)
+
+    def _fire(self, name: str) -> None:
+        self._timers.pop(name, None)
+        self.step(TimerFired(name))
+
+    def _cancel(self, name: str) -> None:
+        handle = self._timers.pop(name, None)
+        if handle is not None:
+            handle.cancel()
+
+    def _reply(self, reply: Reply) -> None:
+        writer = self._clients.get(reply.client)
+        if writer is not None and not writer.is_closing():
+            writer.write(self.codec.frame(reply))
+
+    # --- links to peers --------------------------------------------------------
+
+    def _send(self, dst: NodeId, frame: bytes) -> None:
+        queue = self._links.get(dst)
+        if queue is None:
+            queue = self._links[dst] = asyncio.Queue()
+            self._spawn(self._link(dst, queue))
+        if queue.qsize() < LINK_QUEUE_LIMIT:
+            queue.put_nowait(frame)
+
+    async def _link(self, dst: NodeId, queue: asyncio.Queue[bytes]) -> None:
+        """Keep one outgoing connection to a peer; drop frames while it is down."""
+        host, port = self.addresses[dst]
+        while True:
+            try:
+                _reader, writer = await asyncio.open_connection(host, port)
+            except OSError:
+                _drain(queue)
+                await asyncio.sleep(RECONNECT_DELAY_S)
+                continue
+            try:
+                writer.write(self.codec.frame(Hello("peer", self.id)))
+                while True:
+                    writer.write(await queue.get())
+                    await writer.drain()
+            except (OSError, ConnectionError):
+                with contextlib.suppress(Exception):
+                    writer.close()
+
+    # --- incoming connections --------------------------------------------------
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            hello = await read_frame(reader, self.codec)
+            if not isinstance(hello, Hello):
+                return
+            if hello.kind == "client":
+                self._clients[hello.id] = writer
+            while True:
+                frame = await read_frame(reader, self.codec)
+                self._deliver(hello, frame)
+        except (asyncio.IncompleteReadError, ConnectionError, FrameError, OSError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    def _deliver(self, hello: Hello, frame: Any) -> None:
+        if hello.kind == "peer":
+            self.step(Receive(hello.id, frame))
+        elif isinstance(frame, ClientRequest):
+            self.step(frame)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _drain(queue: asyncio.Queue[bytes]) -> None:
+    while not queue.empty():
+        queue.get_nowait()
