@@ -24,8 +24,9 @@ LARGEST = Decimal("9.9999999999999999999999999999999999999E+125")
 SMALLEST = Decimal("1E-130")
 
 # What DynamoDB accepts as a number literal: optional sign, digits with an
-# optional fraction, an optional exponent. No "Infinity", "NaN", hex or spaces.
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
+# optional fraction, an optional exponent. No "Infinity", "NaN", hex or spaces,
+# and only ASCII digits (a bare \d would also take "١", which Decimal reads as 1).
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 
 _CONTEXT = decimal.Context(
     prec=MAX_DIGITS,
@@ -33,6 +34,9 @@ _CONTEXT = decimal.Context(
     Emin=-999_999,
     traps=[decimal.InvalidOperation, decimal.Inexact, decimal.DivisionByZero],
 )
+
+# Wide enough to hold any sum of two in-range numbers exactly.
+_WIDE = decimal.Context(prec=1000, Emax=999_999, Emin=-999_999)
 
 NOT_A_NUMBER = "The parameter cannot be converted to a numeric value"
 TOO_PRECISE = "Attempting to store more than 38 significant digits in a Number"
@@ -57,6 +61,12 @@ def check_number(value: Decimal) -> Decimal:
     """Check precision and range of a decimal; return it normalised."""
     if value.is_zero():
         return Decimal(0)
+    # Range first, on the exponent alone: normalising 1e999999999 would overflow
+    # the decimal context itself, and DynamoDB reports range before precision.
+    if value.adjusted() > LARGEST.adjusted():
+        raise ValidationException(OVERFLOW)
+    if value.adjusted() < SMALLEST.adjusted():
+        raise ValidationException(UNDERFLOW)
     normal = value.normalize(decimal.Context(prec=1000))
     if len(normal.as_tuple().digits) > MAX_DIGITS:
         raise ValidationException(TOO_PRECISE)
@@ -85,17 +95,20 @@ def normalise_number(text: str) -> str:
 
 def add(a: Decimal, b: Decimal) -> Decimal:
     """a + b in DynamoDB's 38-digit arithmetic."""
-    return _exact(lambda: _CONTEXT.add(a, b))
+    return _exact(lambda context: context.add(a, b))
 
 
 def subtract(a: Decimal, b: Decimal) -> Decimal:
     """a - b in DynamoDB's 38-digit arithmetic."""
-    return _exact(lambda: _CONTEXT.subtract(a, b))
+    return _exact(lambda context: context.subtract(a, b))
 
 
 def _exact(compute) -> Decimal:  # type: ignore[no-untyped-def]
     try:
-        result = compute()
+        result = compute(_CONTEXT)
     except decimal.Inexact:
+        # A sum out of range needs more than 38 digits too; name the range first.
+        if compute(_WIDE).copy_abs() > LARGEST:
+            raise ValidationException(OVERFLOW) from None
         raise ValidationException(TOO_PRECISE) from None
     return check_number(result)
