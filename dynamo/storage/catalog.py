@@ -1,0 +1,176 @@
+"""The catalog: which tables exist, and how each is defined.
+
+DynamoDB keeps table definitions in its control plane (autoadmin, paper §3)
+apart from the data. The lab keeps them in the replica's own SQLite file, in a
+`tables` table beside the items, so that a table's definition and its items
+live and die together: DeleteTable removes both in one transaction, and a
+table re-created under the same name never sees its predecessor's items.
+
+A definition is what DescribeTable reports about a table: its region and
+name, key schema and attribute definitions, billing mode and provisioned
+throughput, creation time, status and a unique table id. The engine below
+addresses a table's items by an opaque storage id, `TableDefinition.tbl`
+(e.g. "us-east-1/Music").
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from dynamo.storage.btree import BTree
+from dynamo.storage.errors import ResourceInUseException, ResourceNotFoundException
+from dynamo.storage.keys import KeyAttribute, KeySchema
+
+PROVISIONED = "PROVISIONED"
+PAY_PER_REQUEST = "PAY_PER_REQUEST"
+
+
+@dataclass
+class TableDefinition:
+    """One table as CreateTable made it and UpdateTable changed it.
+
+    `extra` keeps the DescribeTable members the engine does not interpret
+    (tags, stream specification, TTL settings, ...) for the layers above.
+    """
+
+    region: str
+    name: str
+    key_schema: KeySchema
+    attribute_definitions: list[dict[str, str]]
+    billing_mode: str = PROVISIONED
+    read_capacity: int = 0
+    write_capacity: int = 0
+    created_at: float = field(default_factory=time.time)
+    status: str = "ACTIVE"
+    table_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tbl(self) -> str:
+        """The storage id the B-tree files this table's items under."""
+        return f"{self.region}/{self.name}"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (the catalog's stored form)."""
+        sort = self.key_schema.sort
+        return {
+            "region": self.region,
+            "name": self.name,
+            "key_schema": {
+                "partition": _attribute_json(self.key_schema.partition),
+                "sort": None if sort is None else _attribute_json(sort),
+            },
+            "attribute_definitions": self.attribute_definitions,
+            "billing_mode": self.billing_mode,
+            "read_capacity": self.read_capacity,
+            "write_capacity": self.write_capacity,
+            "created_at": self.created_at,
+            "status": self.status,
+            "table_id": self.table_id,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TableDefinition:
+        """The inverse of `to_json`."""
+        schema = data["key_schema"]
+        sort = schema["sort"]
+        fields = dict(data)
+        fields["key_schema"] = KeySchema(
+            KeyAttribute(**schema["partition"]),
+            None if sort is None else KeyAttribute(**sort),
+        )
+        return cls(**fields)
+
+
+def _attribute_json(attribute: KeyAttribute) -> dict[str, str]:
+    return {"name": attribute.name, "type": attribute.type}
+
+
+class Catalog:
+    """Table definitions, stored in the same SQLite file as the items."""
+
+    def __init__(self, btree: BTree) -> None:
+        self.btree = btree
+        self._tables = btree.db["tables"]
+        self._tables.create(  # type: ignore[union-attr]
+            {"region": str, "name": str, "definition": str},
+            pk=("region", "name"),
+            if_not_exists=True,
+        )
+
+    def create(self, definition: TableDefinition) -> None:
+        """Add a table (CreateTable).
+
+        Raises:
+            ResourceInUseException: a table of that name exists in the region.
+        """
+        if self.get(definition.region, definition.name) is not None:
+            raise ResourceInUseException(f"Table already exists: {definition.name}")
+        self._tables.insert(_row(definition))  # type: ignore[union-attr]
+
+    def get(self, region: str, name: str) -> TableDefinition | None:
+        """The definition of a table, or None when there is none."""
+        row = self.btree.conn.execute(
+            "SELECT definition FROM tables WHERE region = ? AND name = ?", (region, name)
+        ).fetchone()
+        return None if row is None else TableDefinition.from_json(orjson.loads(row[0]))
+
+    def list(self, region: str) -> list[str]:
+        """The names of the region's tables, sorted (ListTables' order)."""
+        rows = self.btree.conn.execute(
+            "SELECT name FROM tables WHERE region = ? ORDER BY name", (region,)
+        ).fetchall()
+        return [name for (name,) in rows]
+
+    def update(self, definition: TableDefinition) -> None:
+        """Replace a table's definition (UpdateTable, status changes).
+
+        Raises:
+            ResourceNotFoundException: there is no such table.
+        """
+        self._require(definition.region, definition.name)
+        self._tables.upsert(_row(definition), pk=("region", "name"))  # type: ignore[union-attr]
+
+    def delete(self, region: str, name: str) -> TableDefinition:
+        """Remove a table and all its items in one transaction (DeleteTable).
+
+        Returns the definition as it was.
+
+        Raises:
+            ResourceNotFoundException: there is no such table.
+        """
+        definition = self._require(region, name)
+        with self.btree.db.atomic():
+            self.btree.drop_table(definition.tbl)
+            self.btree.conn.execute(
+                "DELETE FROM tables WHERE region = ? AND name = ?", (region, name))
+        return definition
+
+    def usage(self, region: str, name: str) -> tuple[int, int]:
+        """(ItemCount, TableSizeBytes) of a table, counted from its items now.
+
+        DynamoDB refreshes these about every six hours; the lab counts them
+        when asked, which is an index walk over the table's items.
+        """
+        definition = self._require(region, name)
+        return self.btree.count(definition.tbl), self.btree.size(definition.tbl)
+
+    def _require(self, region: str, name: str) -> TableDefinition:
+        definition = self.get(region, name)
+        if definition is None:
+            raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
+        return definition
+
+
+def _row(definition: TableDefinition) -> dict[str, str]:
+    return {
+        "region": definition.region,
+        "name": definition.name,
+        "definition": orjson.dumps(definition.to_json()).decode(),
+    }
