@@ -1,0 +1,142 @@
+"""Batch operations: BatchGetItem and BatchWriteItem.
+
+A batch is many single-item operations in one round trip, across tables
+(PAPER-NOTES §9): up to 100 keys to read (16 MB of answer), or up to 25 puts
+and deletes. A batch is *not* a transaction: each item succeeds or fails on
+its own, and what the service could not do in time comes back as
+`UnprocessedKeys` / `UnprocessedItems` for the client to retry (boto3 and
+PynamoDB do so). The whole request is validated before anything is read or
+written, so a bad key anywhere fails the batch and changes nothing.
+
+Here a batch read stops at 16 MB of items and returns the rest as
+UnprocessedKeys; writes are never throttled yet (admission control is a later
+chapter), so UnprocessedItems is always empty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynamo.api import shapes
+from dynamo.cluster.node import SingleNode
+from dynamo.storage.attributes import item_size
+from dynamo.storage.capacity import ConsumedCapacity
+from dynamo.storage.errors import ValidationException
+from dynamo.storage.expressions import compile_request
+from dynamo.storage.keys import EncodedKey, item_key, request_key
+from dynamo.storage.table import Table, WritePlan
+
+MAX_GET_KEYS = 100
+MAX_WRITES = 25
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+DUPLICATES = "Provided list of item keys contains duplicates"
+NO_CONDITION: dict[str, Any] = {}
+
+
+async def batch_get_item(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    """BatchGetItem: up to 100 items by key from one or more tables."""
+    requests = params["RequestItems"]
+    if sum(len(request["Keys"]) for request in requests.values()) > MAX_GET_KEYS:
+        raise ValidationException("Too many items requested for the BatchGetItem call")
+    planned = [plan_reads(node, region, name, request) for name, request in requests.items()]
+
+    responses: dict[str, list[Any]] = {}
+    unprocessed: dict[str, Any] = {}
+    capacities: list[ConsumedCapacity] = []
+    answer_bytes, full = 0, False
+    for name, table, projection, request, keys in planned:
+        consistent = bool(request.get("ConsistentRead"))
+        found = responses.setdefault(name, [])
+        capacity = ConsumedCapacity(table=name)
+        for position, key in enumerate(keys):
+            item = None
+            if not full:
+                item, used = table.get_item(key, consistent, projection)
+                size = 0 if item is None else item_size(item)
+                full = answer_bytes + size > MAX_ANSWER_BYTES
+            if full:
+                # The answer is full: this key and the rest are for the client to retry.
+                unprocessed[name] = {**request, "Keys": keys[position:]}
+                break
+            capacity.read += used.read
+            if item is not None:
+                found.append(item)
+                answer_bytes += size
+        capacities.append(capacity)
+    answer: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
+    add_capacities(answer, capacities, params)
+    return answer
+
+
+async def batch_write_item(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    """BatchWriteItem: up to 25 puts and deletes, validated together, applied one by one."""
+    requests = params["RequestItems"]
+    if sum(len(writes) for writes in requests.values()) > MAX_WRITES:
+        raise ValidationException("Too many items requested for the BatchWriteItem call")
+    planned: list[tuple[Table, WritePlan]] = []
+    capacities = []
+    for name, writes in requests.items():
+        table = node.table(region, name)
+        plans = plan_writes(table, writes)
+        capacity = ConsumedCapacity(table=name)
+        for plan in plans:
+            capacity.write += plan.capacity.write
+        planned.extend((table, plan) for plan in plans)
+        capacities.append(capacity)
+    await node.commit(planned)
+    answer: dict[str, Any] = {"UnprocessedItems": {}}
+    add_capacities(answer, capacities, params)
+    return answer
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def plan_reads(node: SingleNode, region: str, name: str, request: dict[str, Any]
+               ) -> tuple[str, Table, Any, dict[str, Any], list[Any]]:
+    """Resolve one table's part of a BatchGetItem, refusing duplicate keys."""
+    table = node.table(region, name)
+    compiled = compile_request("BatchGetItem", request, table.schema)
+    seen: set[EncodedKey] = set()
+    for key in request["Keys"]:
+        encoded = request_key(table.schema, key)
+        if encoded in seen:
+            raise ValidationException(DUPLICATES)
+        seen.add(encoded)
+    return name, table, compiled.projection, request, request["Keys"]
+
+
+def plan_writes(table: Table, writes: list[dict[str, Any]]) -> list[WritePlan]:
+    """Plan every put and delete for one table, refusing duplicate keys."""
+    unconditional = compile_request("PutItem", NO_CONDITION, table.schema)
+    seen: set[EncodedKey] = set()
+    plans = []
+    for write in writes:
+        put, delete = write.get("PutRequest"), write.get("DeleteRequest")
+        if (put is None) == (delete is None):
+            raise ValidationException(
+                "Supplied WriteRequest must contain exactly one of PutRequest or DeleteRequest")
+        if put is not None:
+            encoded = item_key(table.schema, put["Item"])
+            plan = table.plan_put(put["Item"], unconditional, "NONE", "NONE")
+        else:
+            encoded = request_key(table.schema, delete["Key"])
+            plan = table.plan_delete(delete["Key"], unconditional, "NONE", "NONE")
+        if encoded in seen:
+            raise ValidationException(DUPLICATES)
+        seen.add(encoded)
+        plans.append(plan)
+    return plans
+
+
+def add_capacities(answer: dict[str, Any], capacities: list[ConsumedCapacity],
+                   params: dict[str, Any]) -> None:
+    """Batch answers carry a list of ConsumedCapacity, one per table."""
+    mode = params.get("ReturnConsumedCapacity")
+    if mode is not None and mode != "NONE":
+        answer["ConsumedCapacity"] = [capacity.to_wire(mode) for capacity in capacities]
+
+
+OPERATIONS = {
+    "BatchGetItem": (shapes.BATCH_GET_ITEM, batch_get_item),
+    "BatchWriteItem": (shapes.BATCH_WRITE_ITEM, batch_write_item),
+}

@@ -1,0 +1,123 @@
+"""Multi-item reads: Query and Scan, one page at a time.
+
+A Query reads one item collection (one partition key value) in sort-key order;
+a Scan reads the whole table in the order of the partition keys' hashes, the
+order the paper's partitions are laid out in (§3). Both answer a page of at
+most 1 MB of items *evaluated* (or `Limit` items evaluated), before any
+FilterExpression is applied, and a `LastEvaluatedKey` to continue from
+(PAPER-NOTES §9, "Sizes and limits"). A parallel Scan splits the hash space
+into `TotalSegments` and reads `Segment` of them.
+
+The paging itself is the table's (`dynamo.storage.table`); this module checks
+the members that only make sense together and frames the answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynamo.api import shapes
+from dynamo.api.items import add_capacity
+from dynamo.cluster.node import SingleNode
+from dynamo.storage.errors import ValidationException
+from dynamo.storage.expressions import compile_request
+from dynamo.storage.table import Page
+
+
+async def query(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Query: items of one partition key, in sort-key order, filtered, paged."""
+    table = node.table(region, params["TableName"])
+    check_index(params)
+    select = check_select(params)
+    compiled = compile_request("Query", params, table.schema)
+    if compiled.key_range is None:
+        raise ValidationException(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified "
+            "in the request.")
+    page = table.query(
+        compiled.key_range,
+        forward=params.get("ScanIndexForward", True) is not False,
+        limit=params.get("Limit"),
+        exclusive_start_key=params.get("ExclusiveStartKey"),
+        filter=compiled.filter,
+        projection=compiled.projection,
+        select=select,
+        consistent=bool(params.get("ConsistentRead")),
+    )
+    return page_answer(page, select, params)
+
+
+async def scan(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Scan: every item of the table (or of one segment of it), filtered, paged."""
+    table = node.table(region, params["TableName"])
+    check_index(params)
+    select = check_select(params)
+    segment, total = segments(params)
+    compiled = compile_request("Scan", params, table.schema)
+    page = table.scan(
+        segment,
+        total,
+        limit=params.get("Limit"),
+        exclusive_start_key=params.get("ExclusiveStartKey"),
+        filter=compiled.filter,
+        projection=compiled.projection,
+        select=select,
+        consistent=bool(params.get("ConsistentRead")),
+    )
+    return page_answer(page, select, params)
+
+
+def check_index(params: dict[str, Any]) -> None:
+    """Secondary indexes are not built yet, so every IndexName is unknown."""
+    index = params.get("IndexName")
+    if index is not None:
+        raise ValidationException(f"The table does not have the specified index: {index}")
+
+
+def check_select(params: dict[str, Any]) -> str | None:
+    """Select against the legacy AttributesToGet (the table checks ProjectionExpression)."""
+    select = params.get("Select")
+    if "AttributesToGet" in params and select in ("ALL_ATTRIBUTES", "COUNT"):
+        what = "only the Count" if select == "COUNT" else select
+        raise ValidationException(
+            f"Cannot specify the AttributesToGet when choosing to get {what}")
+    return select
+
+
+def segments(params: dict[str, Any]) -> tuple[int, int]:
+    """(Segment, TotalSegments) of a parallel scan; (0, 1) for a plain one."""
+    segment, total = params.get("Segment"), params.get("TotalSegments")
+    if segment is not None and total is None:
+        raise ValidationException(
+            "The TotalSegments parameter is required but was not present in the request when "
+            "Segment parameter is present")
+    if total is not None and segment is None:
+        raise ValidationException(
+            "The Segment parameter is required but was not present in the request when "
+            "parameter TotalSegments is present")
+    if segment is None or total is None:
+        return 0, 1
+    if segment >= total:
+        raise ValidationException(
+            "The Segment parameter is zero-based and must be less than parameter "
+            f"TotalSegments: Segment: {segment} is not less than TotalSegments: {total}")
+    return int(segment), int(total)
+
+
+def page_answer(page: Page, select: str | None, params: dict[str, Any]) -> dict[str, Any]:
+    """Frame a page: Items (unless COUNT), Count, ScannedCount, LastEvaluatedKey."""
+    answer: dict[str, Any] = {}
+    if select != "COUNT":
+        answer["Items"] = page.items
+    answer["Count"] = page.count
+    answer["ScannedCount"] = page.scanned_count
+    if page.last_evaluated_key is not None:
+        answer["LastEvaluatedKey"] = page.last_evaluated_key
+    add_capacity(answer, page.capacity, params)
+    return answer
+
+
+OPERATIONS = {
+    "Query": (shapes.QUERY, query),
+    "Scan": (shapes.SCAN, scan),
+}

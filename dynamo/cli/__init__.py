@@ -1,0 +1,1 @@
+"""The `dynamo` command: one subcommand per module of this package."""
