@@ -72,13 +72,15 @@ class ConditionalCheckFailedException(DynamoError):
     """A ConditionExpression (or legacy Expected) evaluated to false.
 
     `item` is the stored item, returned to the client when the request asked
-    for `ReturnValuesOnConditionCheckFailure=ALL_OLD`.
+    for `ReturnValuesOnConditionCheckFailure=ALL_OLD`. `capacity` is what the
+    failed write still cost: DynamoDB charges a failed conditional write.
     """
 
     def __init__(self, message: str = "The conditional request failed",
-                 item: dict[str, Any] | None = None) -> None:
+                 item: dict[str, Any] | None = None, capacity: Any = None) -> None:
         super().__init__(message)
         self.item = item
+        self.capacity = capacity
 
     def body(self) -> dict[str, Any]:
         body = super().body()

@@ -53,7 +53,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from dynamo.storage.attributes import AttributeValue, Item, decode_binary, type_of
+from dynamo.storage.attributes import (
+    AttributeValue,
+    Item,
+    decode_binary,
+    type_of,
+    validate_value,
+)
 from dynamo.storage.errors import ValidationException
 from dynamo.storage.numbers import format_number
 
@@ -218,7 +224,9 @@ def _request_part(attribute: KeyAttribute, key: dict[str, Any], limit: int,
     value = key.get(attribute.name)
     if not isinstance(value, dict) or len(value) != 1 or attribute.type not in value:
         raise ValidationException(NO_MATCH)
-    return _checked_encoding(attribute, value, limit, too_large)
+    # A request's key comes straight off the wire: check its payload's type and
+    # number syntax before encoding, so {"N": "abc"} is a ValidationException.
+    return _checked_encoding(attribute, validate_value(value), limit, too_large)
 
 
 def _checked_encoding(attribute: KeyAttribute, value: AttributeValue, limit: int,

@@ -257,11 +257,9 @@ class Table:
             return
         if evaluate(compiled.condition, old):
             return
-        error = ConditionalCheckFailedException(
-            item=old if return_on_ccf == "ALL_OLD" else None)
         # Admission control charges failed conditional writes too (§4).
-        error.capacity = capacity  # type: ignore[attr-defined]
-        raise error
+        raise ConditionalCheckFailedException(
+            item=old if return_on_ccf == "ALL_OLD" else None, capacity=capacity)
 
     def _query_start(self, start: Item, partition: bytes,
                      bounds: tuple[bytes | None, bool, bytes | None, bool]) -> EncodedKey:

@@ -240,3 +240,15 @@ def test_request_key_checks_emptiness_and_size() -> None:
     with pytest.raises(ValidationException) as caught:
         request_key(HASH_ONLY, {"pk": {"S": "a" * 2049}})
     assert caught.value.message == PARTITION_TOO_LARGE
+
+
+def test_request_key_checks_wire_types_of_key_values() -> None:
+    """A Key straight off the wire is validated before it is encoded (never a 500)."""
+    from dynamo.storage.errors import SerializationException
+
+    schema = KeySchema(KeyAttribute("pk", "N"))
+    with pytest.raises(ValidationException, match="cannot be converted to a numeric value: abc"):
+        request_key(schema, {"pk": {"N": "abc"}})
+    with pytest.raises(SerializationException):
+        request_key(schema, {"pk": {"N": 5}})
+    assert request_key(schema, {"pk": {"N": "1.50"}}) == request_key(schema, {"pk": {"N": "1.5"}})
