@@ -168,7 +168,7 @@ async def _progress(latencies: list[float], measure_from: float, stop_at: float)
     """One line a second on stderr, so a long run shows it is alive."""
     loop = asyncio.get_running_loop()
     while (now := loop.time()) < stop_at:
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(min(1.0, stop_at - now))
         if now >= measure_from:
             elapsed = max(loop.time() - measure_from, 1e-9)
             print(f"  {elapsed:5.1f} s  {len(latencies):8d} ops  {len(latencies) / elapsed:8.0f} ops/s",

@@ -16,9 +16,7 @@ import sys
 from collections.abc import Sequence
 
 # Every subcommand module; each must import.
-COMMANDS = ("serve", "demo", "bench", "course", "walbench")
-# Subcommands whose modules are still being written; until then `dynamo` lacks them.
-PENDING_COMMANDS = ("sim",)
+COMMANDS = ("serve", "demo", "bench", "course", "sim", "walbench")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,14 +26,6 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"dynamo.cli.{name}").register(subparsers)
-    for name in PENDING_COMMANDS:
-        try:
-            module = importlib.import_module(f"dynamo.cli.{name}")
-        except ImportError as error:
-            if error.name != f"dynamo.cli.{name}":
-                raise
-            continue
-        module.register(subparsers)
     return parser
 
 

@@ -72,7 +72,7 @@ def make_client(url: str, region: str = REGION):  # type: ignore[no-untyped-def]
     """A boto3 DynamoDB client for `url`, without retries so errors surface at once."""
     return boto3.client(
         "dynamodb", endpoint_url=url, region_name=region, **CREDENTIALS,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
     )
 
 
