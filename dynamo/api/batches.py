@@ -8,6 +8,10 @@ its own, and what the service could not do in time comes back as
 PynamoDB do so). The whole request is validated before anything is read or
 written, so a bad key anywhere fails the batch and changes nothing.
 
+A batch's writes are planned under the locks of all its keys (taken in key
+order, so two batches cannot deadlock) and committed as one log record: the
+answer goes out once that record is fsynced.
+
 Here a batch read stops at 16 MB of items and returns the rest as
 UnprocessedKeys; writes are never throttled yet (admission control is a later
 chapter), so UnprocessedItems is always empty.
@@ -73,17 +77,20 @@ async def batch_write_item(node: SingleNode, region: str, params: dict[str, Any]
     requests = params["RequestItems"]
     if sum(len(writes) for writes in requests.values()) > MAX_WRITES:
         raise ValidationException("Too many items requested for the BatchWriteItem call")
+    tables = {name: node.table(region, name) for name in requests}
+    keys = [(tables[name], write_key(write)) for name, writes in requests.items()
+            for write in writes]
     planned: list[tuple[Table, WritePlan]] = []
     capacities = []
-    for name, writes in requests.items():
-        table = node.table(region, name)
-        plans = plan_writes(table, writes)
-        capacity = ConsumedCapacity(table=name)
-        for plan in plans:
-            capacity.write += plan.capacity.write
-        planned.extend((table, plan) for plan in plans)
-        capacities.append(capacity)
-    await node.commit(planned)
+    async with node.locked(keys):
+        for name, writes in requests.items():
+            plans = plan_writes(tables[name], writes)
+            capacity = ConsumedCapacity(table=name)
+            for plan in plans:
+                capacity.write += plan.capacity.write
+            planned.extend((tables[name], plan) for plan in plans)
+            capacities.append(capacity)
+        await node.commit(planned)
     answer: dict[str, Any] = {"UnprocessedItems": {}}
     add_capacities(answer, capacities, params)
     return answer
@@ -103,6 +110,13 @@ def plan_reads(node: SingleNode, region: str, name: str, request: dict[str, Any]
             raise ValidationException(DUPLICATES)
         seen.add(encoded)
     return name, table, compiled.projection, request, request["Keys"]
+
+
+def write_key(write: Any) -> Any:
+    """The item (for a put) or key (for a delete) a write request locks; planning checks it."""
+    if not isinstance(write, dict):
+        return None
+    return (write.get("PutRequest") or {}).get("Item") or (write.get("DeleteRequest") or {}).get("Key")
 
 
 def plan_writes(table: Table, writes: list[dict[str, Any]]) -> list[WritePlan]:

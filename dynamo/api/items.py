@@ -6,8 +6,12 @@ through the partition's leader):
 1. find the ACTIVE table (else ResourceNotFoundException),
 2. compile the request's expressions against the table's key schema
    (`dynamo.storage.expressions`), which validates them,
-3. let the table plan the write (the condition is evaluated and the new item
-   computed, nothing stored yet), then hand the plan to the node to commit.
+3. holding the item's lock, let the table plan the write (the condition is
+   evaluated and the new item computed, nothing stored yet), then hand the plan
+   to the node to commit: with a data directory that means into the write-ahead
+   log, and the answer goes out only once the log record is fsynced (§3, §5.1).
+   The lock keeps another write to the same item from planning against the
+   state this one is about to replace while it waits for its group commit.
 
 A failed condition raises ConditionalCheckFailedException from step 3, with
 the stored item when `ReturnValuesOnConditionCheckFailure=ALL_OLD`, and
@@ -30,8 +34,10 @@ async def put_item(node: SingleNode, region: str, params: dict[str, Any]) -> dic
     """PutItem: create or replace a whole item, optionally under a condition."""
     table = node.table(region, params["TableName"])
     compiled = compile_request("PutItem", params, table.schema)
-    plan = table.plan_put(params["Item"], compiled, return_values(params), on_failure(params))
-    await node.commit([(table, plan)])
+    async with node.locked([(table, params["Item"])]):
+        plan = table.plan_put(params["Item"], compiled, return_values(params),
+                              on_failure(params))
+        await node.commit([(table, plan)])
     return write_answer(plan, params)
 
 
@@ -50,8 +56,10 @@ async def update_item(node: SingleNode, region: str, params: dict[str, Any]) -> 
     """UpdateItem: change some attributes of an item (creating it if absent)."""
     table = node.table(region, params["TableName"])
     compiled = compile_request("UpdateItem", params, table.schema)
-    plan = table.plan_update(params["Key"], compiled, return_values(params), on_failure(params))
-    await node.commit([(table, plan)])
+    async with node.locked([(table, params["Key"])]):
+        plan = table.plan_update(params["Key"], compiled, return_values(params),
+                                 on_failure(params))
+        await node.commit([(table, plan)])
     return write_answer(plan, params)
 
 
@@ -59,8 +67,10 @@ async def delete_item(node: SingleNode, region: str, params: dict[str, Any]) -> 
     """DeleteItem: remove an item by its key, optionally under a condition."""
     table = node.table(region, params["TableName"])
     compiled = compile_request("DeleteItem", params, table.schema)
-    plan = table.plan_delete(params["Key"], compiled, return_values(params), on_failure(params))
-    await node.commit([(table, plan)])
+    async with node.locked([(table, params["Key"])]):
+        plan = table.plan_delete(params["Key"], compiled, return_values(params),
+                                 on_failure(params))
+        await node.commit([(table, plan)])
     return write_answer(plan, params)
 
 

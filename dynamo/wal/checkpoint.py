@@ -2,8 +2,10 @@
 (DynamoDB ATC'22 §5.1; ARIES).
 
 The B-tree records the last LSN it applied in the same SQLite transaction as the
-changes, with synchronous=FULL, so once `applied_lsn` is n every record up to n is
-also in the B-tree on disk. Locally the log below n is then only needed for
+changes. Behind a log it runs with synchronous=NORMAL (the log is the durable
+record, so a B-tree commit needs no fsync of its own), and the replica forces a
+full SQLite checkpoint before a checkpoint here, so once `applied_lsn` is n every
+record up to n is in the B-tree on disk. Locally the log below n is then only needed for
 recovery from a lost B-tree — which is what the archive is for. So a checkpoint:
 
 1. takes each *sealed* segment whose last LSN is <= n, oldest first;
