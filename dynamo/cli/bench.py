@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
+import uvloop
 
 from dynamo.cli.sigv4 import Signer
 
@@ -67,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def main(args: argparse.Namespace) -> int:
-    result = asyncio.run(run(args))
+    result = uvloop.run(run(args))  # a lighter client leaves more CPU to the server
     if args.json:
         print(json.dumps(asdict(result)))
     else:

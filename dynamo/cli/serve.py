@@ -15,11 +15,12 @@ applied to the B-tree, one SQLite file (`dynamo.db`); a restart replays the log.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from pathlib import Path
 from typing import Any
+
+import uvloop
 
 DATABASE_FILE = "dynamo.db"
 
@@ -81,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"Dynamo Lab serving DynamoDB on http://{args.host}:{args.port} (data {where})",
           flush=True)
     try:
-        asyncio.run(serve(node, args.host, args.port))
+        # uvloop (libuv) cuts the CPU a request costs by about 30 % on both sides
+        # (docs/performance.md, "Event loop"); the node code is loop-agnostic.
+        uvloop.run(serve(node, args.host, args.port))
     except KeyboardInterrupt:
         pass
     finally:
