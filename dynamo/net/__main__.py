@@ -10,7 +10,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from dynamo.net.demo import run_demo
+from dynamo.net.demo import main as run_demo
 from dynamo.net.group import parse_cluster, run_node
 
 
@@ -26,7 +26,7 @@ def main() -> None:
     if args.command == "node":
         asyncio.run(run_node(args.id, parse_cluster(args.cluster), args.data_dir))
     else:
-        asyncio.run(run_demo())
+        raise SystemExit(run_demo())
 
 
 if __name__ == "__main__":

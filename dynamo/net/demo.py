@@ -31,6 +31,12 @@ class DemoResult:
     lost: list[str] = field(default_factory=list)
 
 
+def main() -> int:
+    """Run the story and print it; exit status 1 if an acknowledged write was lost."""
+    result = asyncio.run(run_demo())
+    return 1 if result.lost else 0
+
+
 async def run_demo(root: Path | None = None, writes: int = 5, say=print) -> DemoResult:  # type: ignore[no-untyped-def]
     """Run the story end to end; `say` prints each step."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,254 @@
+"""Scenarios as data: a workload, a nemesis and the invariants, run from a seed.
+
+FoundationDB composes each simulation test from a workload, the faults to
+inject and the invariants to hold; here a `Scenario` is that triple, as a
+frozen dataclass, so the tests, the lab, the dashboard and the `dynamo sim`
+command all run the very same thing by name:
+
+    paxos-basic     a healthy three-replica group (§3) under a client workload
+    paxos-faults    crashes (of any replica, or of the leader), symmetric partitions,
+                    an isolated leader; lossy links that duplicate and reorder
+    paxos-gray      one-way partitions, and a leader that cannot hear its peers
+                    while they still hear it: the gray failures of §6.2
+    paxos-isolation the leader is cut off from its peers, not from its clients,
+                    long enough for a successor: the deposed leader's lease case
+    paxos-failover  the leader is crashed once the group is busy; measures the
+                    time to the next acknowledged write (§6.2, "a couple of seconds")
+
+A run goes: draw the fault schedule and each client's operations from the
+seed; run the workload with the nemesis; at `duration_ms` heal every link and
+restart every crashed replica; let the group settle; then one last client
+reads every key, so the durability check knows what survived. The result
+carries the history (for `dynamo.checker`), the invariant violations seen at
+every step, and counts for the summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from random import Random
+from typing import Any
+
+from dynamo.paxos.operations import (
+    ConditionalPut,
+    ConditionFailed,
+    Delete,
+    Get,
+    NotLeader,
+    Ok,
+    Put,
+    Unavailable,
+)
+from dynamo.paxos.replica import PLANTED_BUGS as paxos_bugs
+from dynamo.paxos.replica import PaxosConfig, replica_factory
+from dynamo.sim.clients import Client, ClientConfig, OpRecord, Outcome
+from dynamo.sim.faults import Fault, NemesisConfig, nemesis
+from dynamo.sim.invariants import Invariants, Violation
+from dynamo.sim.network import NetworkConfig
+from dynamo.sim.simulator import SimStats, Simulator
+from dynamo.sim.trace import Trace
+
+PLANTED_BUGS = tuple(sorted(paxos_bugs))
+INVARIANTS = ("one leader per ballot", "committed entries never change", "leases never overlap",
+              "linearizable per key", "no lost acknowledged writes")
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the clients do: how many, how many operations, over which keys.
+
+    `mix` weighs the operation kinds; values written are unique per client
+    and operation, so a read names the write it saw. `readers` more clients
+    only read: they stay with a replica as long as it answers, like a
+    read-heavy application behind a router with a cached leader.
+    """
+
+    clients: int = 3
+    readers: int = 1
+    operations: int = 25
+    keys: int = 2
+    mix: tuple[tuple[str, int], ...] = (("put", 3), ("get", 4), ("cas", 2), ("delete", 1))
+    client: ClientConfig = ClientConfig()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named simulation test: nodes, workload, faults, network, invariants."""
+
+    name: str
+    description: str
+    workload: Workload = Workload()
+    nemesis: NemesisConfig | None = None
+    faults: tuple[Fault, ...] = ()
+    network: NetworkConfig = NetworkConfig()
+    nodes: tuple[str, ...] = ("n1", "n2", "n3")
+    max_drift: float = 0.01
+    duration_ms: float = 2500.0
+    settle_ms: float = 1500.0
+    final_read_ms: float = 2500.0
+    invariants: tuple[str, ...] = INVARIANTS
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    Scenario("paxos-basic", "a healthy group under a mixed client workload"),
+    Scenario("paxos-faults", "crashes and restarts, partitions, lossy links",
+             nemesis=NemesisConfig(kinds=("crash", "partition", "crash_leader",
+                                          "isolate_leader"), duration_ms=(100.0, 2000.0)),
+             network=NetworkConfig(loss=0.03, duplicate=0.02, reorder=0.05)),
+    Scenario("paxos-gray", "one-way partitions: links that work in one direction only (§6.2)",
+             nemesis=NemesisConfig(kinds=("one_way", "deafen_leader"), episodes=(1, 3),
+                                   duration_ms=(100.0, 2000.0))),
+    Scenario("paxos-isolation", "the leader is cut off from its group but not from clients, "
+             "long enough for a successor to take over: its lease must stop it serving (§3)",
+             nemesis=NemesisConfig(kinds=("isolate_leader",), episodes=(1, 2), start_ms=200.0,
+                                   end_ms=1200.0, duration_ms=(1200.0, 2000.0))),
+    Scenario("paxos-failover", "crash the leader mid-workload; time to the next acked write",
+             workload=Workload(clients=3, operations=60, mix=(("put", 3), ("get", 1))),
+             faults=(Fault(800.0, "crash_leader"), Fault(3500.0, "restart")),
+             duration_ms=4000.0),
+)}
+
+
+@dataclass
+class RunResult:
+    """Everything a run produced, for the checkers and the summary."""
+
+    scenario: str
+    seed: int
+    planted_bug: str | None
+    history: list[OpRecord]
+    final_state: dict[str, str | None]
+    violations: list[Violation]
+    stats: SimStats
+    messages: int
+    faults: list[Fault]
+    operations: dict[str, list[Any]]
+    trace: Trace | None
+    failover_ms: float | None = None
+    end_ms: float = 0.0
+    invariants: tuple[str, ...] = INVARIANTS
+
+
+class PaxosAdapter:
+    """Translates `dynamo.paxos` operations and results into history terms."""
+
+    def describe(self, operation: Any) -> tuple[str, str, str | None, str | None]:
+        kind = type(operation)
+        if kind is Put:
+            return "put", operation.key, operation.value, None
+        if kind is Get:
+            return "get", operation.key, None, None
+        if kind is ConditionalPut:
+            return "cas", operation.key, operation.value, operation.expected
+        if kind is Delete:
+            return "delete", operation.key, None, None
+        raise TypeError(f"no history form for {operation!r}")
+
+    def classify(self, result: Any) -> Outcome:
+        kind = type(result)
+        if kind is Ok:
+            return Outcome("ok", read_value=result.value)
+        if kind is ConditionFailed:
+            return Outcome("fail", read_value=result.current)
+        if kind is NotLeader:
+            return Outcome("retry", hint=result.leader_hint)
+        if kind is Unavailable:
+            return Outcome("retry")  # not carried out: safe to try again (operations.py)
+        return Outcome("unknown")
+
+
+def draw_operations(rng: Random, workload: Workload) -> dict[str, list[Any]]:
+    """Each client's operations, drawn from the seed."""
+    kinds = [kind for kind, weight in workload.mix for _ in range(weight)]
+    keys = [f"k{i}" for i in range(workload.keys)]
+    written: dict[str, list[str]] = {k: [] for k in keys}
+    plans: dict[str, list[Any]] = {}
+    for c in range(workload.clients):
+        name = f"c{c + 1}"
+        ops: list[Any] = []
+        for i in range(workload.operations):
+            key = keys[rng.randrange(len(keys))]
+            kind = kinds[rng.randrange(len(kinds))]
+            value = f"{name}.{i}"
+            if kind == "put":
+                ops.append(Put(key, value))
+                written[key].append(value)
+            elif kind == "get":
+                ops.append(Get(key))
+            elif kind == "cas":
+                seen = written[key]
+                expected = None if not seen or rng.random() < 0.3 else seen[-1]
+                ops.append(ConditionalPut(key, value, expected))
+                written[key].append(value)
+            else:
+                ops.append(Delete(key))
+        plans[name] = ops
+    for r in range(workload.readers):
+        plans[f"r{r + 1}"] = [Get(keys[rng.randrange(len(keys))])
+                              for _ in range(workload.operations)]
+    return plans
+
+
+def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace: bool = False,
+        faults: Sequence[Fault] | None = None,
+        operations: dict[str, list[Any]] | None = None) -> RunResult:
+    """Run one seed of a scenario. `faults`/`operations` override what the seed
+    would draw (the minimiser uses them to try smaller runs)."""
+    config = PaxosConfig(max_drift=scenario.max_drift, planted_bug=planted_bug)
+    factory = replica_factory(scenario.nodes, config)
+    sim = Simulator(seed, {n: factory for n in scenario.nodes}, network=scenario.network,
+                    max_drift=scenario.max_drift, trace=trace)
+    plan_rng = sim.derive_rng()
+    drawn_faults = list(scenario.faults)
+    if scenario.nemesis is not None:
+        drawn_faults += nemesis(plan_rng, list(scenario.nodes), scenario.nemesis)
+    drawn_ops = draw_operations(plan_rng, scenario.workload)
+    chosen_faults = sorted(drawn_faults if faults is None else faults)
+    chosen_ops = drawn_ops if operations is None else operations
+    for fault in chosen_faults:
+        sim.schedule_fault(fault)
+    sim.schedule_fault(Fault(scenario.duration_ms, "heal"))
+    sim.schedule_fault(Fault(scenario.duration_ms, "restart"))
+    invariants = Invariants(enabled=frozenset(scenario.invariants))
+    sim.add_observer(invariants)
+    adapter = PaxosAdapter()
+    client_config = replace(scenario.workload.client, stop_ms=scenario.duration_ms)
+    reader_config = replace(client_config, wander=0.0)  # readers keep to their replica
+    clients = [Client(name, ops, adapter, list(scenario.nodes), sim.derive_rng(),
+                      reader_config if name.startswith("r") else client_config)
+               for name, ops in chosen_ops.items()]
+    keys = sorted({adapter.describe(op)[1] for ops in chosen_ops.values() for op in ops})
+    final_config = ClientConfig(timeout_ms=scenario.final_read_ms, retry_ms=20.0,
+                                start_ms=scenario.duration_ms + scenario.settle_ms)
+    reader = Client("final", [Get(k) for k in keys], adapter, list(scenario.nodes),
+                    sim.derive_rng(), final_config)
+    for client in [*clients, reader]:
+        sim.add_client(client)
+    sim.start()
+    horizon = scenario.duration_ms + scenario.settle_ms + scenario.final_read_ms * (len(keys) + 1)
+    while sim.now < horizon and sim.stopped is None and not reader.finished:
+        sim.run(min(horizon, sim.now + 100.0))
+    history = [r for c in clients for r in c.records] + reader.records
+    final_state = {r.key: r.read_value for r in reader.records if r.outcome == "ok"}
+    return RunResult(scenario.name, seed, planted_bug, history, final_state,
+                     invariants.violations, sim.stats, sim.network.stats.sent, chosen_faults,
+                     chosen_ops, sim.trace, failover_time(sim.stats, history), sim.now,
+                     scenario.invariants)
+
+
+def failover_time(stats: SimStats, history: Sequence[OpRecord]) -> float | None:
+    """Simulated ms from the first leader crash to the first write acked after it."""
+    if not stats.leader_crashes:
+        return None
+    crashed_at = stats.leader_crashes[0][0]
+    acked = [r.complete_ms for r in history if r.kind != "get" and r.outcome == "ok"
+             and r.complete_ms is not None and r.complete_ms > crashed_at]
+    return min(acked) - crashed_at if acked else None
+
+
+def scenario_named(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise ValueError(f"no scenario {name!r}; known: {', '.join(SCENARIOS)}") from None
