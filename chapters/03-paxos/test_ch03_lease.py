@@ -19,21 +19,34 @@ L, EPS = 1000.0, 0.01
 
 def test_a_grantor_waits_lease_ms_times_one_plus_drift() -> None:
     """Rule 1: a grantor refuses other ballots for L·(1+ε) of its own clock."""
-    assert grant_until(50.0, L, EPS) == 50.0 + L * (1 + EPS)
-    assert grant_until(0.0, 200.0, 0.0) == 200.0
+    got = grant_until(50.0, L, EPS)
+    assert got == 50.0 + L * (1 + EPS), (
+        f"§6.2: a replica that grants at 50 ms must refuse other leaders until 50 + L·(1+ε) = "
+        f"{50.0 + L * (1 + EPS)} ms of its own clock — its clock may run slow by ε, and the "
+        f"leader's lease must expire first in real time; grant_until returned {got}")
+    got = grant_until(0.0, 200.0, 0.0)
+    assert got == 200.0, f"with no drift (ε = 0) a grant of 200 ms lasts exactly 200 ms; got {got}"
 
 
 def test_the_lease_rests_on_the_latest_time_a_majority_granted() -> None:
     """Rule 2: with grants for heartbeats sent at 100, 300 and 200, a majority (2) granted 200."""
-    assert leader_lease_until([100.0, 300.0, 200.0], 2, L, EPS) == 200.0 + L * (1 - EPS)
-    assert leader_lease_until([100.0, 300.0, 200.0], 3, L, EPS) == 100.0 + L * (1 - EPS)
-    assert leader_lease_until([400.0, 300.0, 200.0, 100.0, 50.0], 3, L, EPS) == 200.0 + L * (1 - EPS)
+    for sent, quorum, base in (([100.0, 300.0, 200.0], 2, 200.0),
+                               ([100.0, 300.0, 200.0], 3, 100.0),
+                               ([400.0, 300.0, 200.0, 100.0, 50.0], 3, 200.0)):
+        got = leader_lease_until(sent, quorum, L, EPS)
+        assert got == base + L * (1 - EPS), (
+            f"§6.2: grants came back for heartbeats the leader sent at {sent} ms; a quorum of "
+            f"{quorum} granted at {base} ms or later, so the lease runs to {base} + L·(1−ε) = "
+            f"{base + L * (1 - EPS)} ms (the leader's clock may run fast by ε); got {got}")
 
 
 def test_no_lease_without_a_majority_of_grants() -> None:
     """Rule 2: fewer grants than a quorum is no lease at all."""
-    assert leader_lease_until([100.0], 2, L, EPS) == float("-inf")
-    assert leader_lease_until([], 1, L, EPS) == float("-inf")
+    for sent, quorum in (([100.0], 2), ([], 1)):
+        got = leader_lease_until(sent, quorum, L, EPS)
+        assert got == float("-inf"), (
+            f"§6.2: {len(sent)} grant(s) cannot make a quorum of {quorum}: no lease at all "
+            f"(-inf), or a leader could serve consistent reads alone; got {got}")
 
 
 def test_a_lease_ends_before_its_grants_under_any_drift() -> None:
@@ -48,7 +61,11 @@ def test_a_lease_ends_before_its_grants_under_any_drift() -> None:
         granted_real = sent_real + delay  # the grantor grants when the heartbeat arrives
         granted_local = granted_real * rate_grantor
         grant_end_real = granted_real + (grant_until(granted_local, L, EPS) - granted_local) / rate_grantor
-        assert lease_end_real <= grant_end_real + 1e-9, (rate_leader, rate_grantor, delay)
+        assert lease_end_real <= grant_end_real + 1e-9, (
+            f"§6.2 safety: with the leader's clock at {rate_leader}× and the grantor's at "
+            f"{rate_grantor}× real time and a {delay} ms delivery delay, the lease ends at real "
+            f"time {lease_end_real:.2f} ms but the grant at {grant_end_real:.2f} ms — a new "
+            "leader could serve while the old one still believes it holds the lease")
 
 
 def test_leases_never_overlap_through_failovers() -> None:
