@@ -22,11 +22,12 @@ from __future__ import annotations
 from typing import Any
 
 from dynamo.api import shapes
+from dynamo.api.items import checked_key
 from dynamo.cluster.node import SingleNode
-from dynamo.storage.attributes import item_size
+from dynamo.storage.attributes import item_size, validate_item
 from dynamo.storage.capacity import ConsumedCapacity
 from dynamo.storage.errors import ValidationException
-from dynamo.storage.expressions import compile_request
+from dynamo.storage.expressions import check_style, compile_expressions, compile_request
 from dynamo.storage.keys import EncodedKey, item_key, request_key
 from dynamo.storage.table import Table, WritePlan
 
@@ -42,7 +43,10 @@ async def batch_get_item(node: SingleNode, region: str, params: dict[str, Any]) 
     requests = params["RequestItems"]
     if sum(len(request["Keys"]) for request in requests.values()) > MAX_GET_KEYS:
         raise ValidationException("Too many items requested for the BatchGetItem call")
-    planned = [plan_reads(node, region, name, request) for name, request in requests.items()]
+    # Every table's keys and expressions are checked before any table is looked up.
+    projections = {name: compiled_reads(request) for name, request in requests.items()}
+    planned = [plan_reads(node, region, name, request, projections[name])
+               for name, request in requests.items()]
 
     responses: dict[str, list[Any]] = {}
     unprocessed: dict[str, Any] = {}
@@ -77,6 +81,9 @@ async def batch_write_item(node: SingleNode, region: str, params: dict[str, Any]
     requests = params["RequestItems"]
     if sum(len(writes) for writes in requests.values()) > MAX_WRITES:
         raise ValidationException("Too many items requested for the BatchWriteItem call")
+    for writes in requests.values():
+        for write in writes:
+            check_write(write)
     tables = {name: node.table(region, name) for name in requests}
     keys = [(tables[name], write_key(write)) for name, writes in requests.items()
             for write in writes]
@@ -98,18 +105,36 @@ async def batch_write_item(node: SingleNode, region: str, params: dict[str, Any]
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def plan_reads(node: SingleNode, region: str, name: str, request: dict[str, Any]
-               ) -> tuple[str, Table, Any, dict[str, Any], list[Any]]:
+def compiled_reads(request: dict[str, Any]) -> Any:
+    """Check one table's part of a BatchGetItem on its own; its projection."""
+    check_style("BatchGetItem", request)
+    request["Keys"] = [checked_key(key) for key in request["Keys"]]
+    return compile_expressions("BatchGetItem", request).projection
+
+
+def plan_reads(node: SingleNode, region: str, name: str, request: dict[str, Any],
+               projection: Any) -> tuple[str, Table, Any, dict[str, Any], list[Any]]:
     """Resolve one table's part of a BatchGetItem, refusing duplicate keys."""
     table = node.table(region, name)
-    compiled = compile_request("BatchGetItem", request, table.schema)
     seen: set[EncodedKey] = set()
     for key in request["Keys"]:
         encoded = request_key(table.schema, key)
         if encoded in seen:
             raise ValidationException(DUPLICATES)
         seen.add(encoded)
-    return name, table, compiled.projection, request, request["Keys"]
+    return name, table, projection, request, request["Keys"]
+
+
+def check_write(write: dict[str, Any]) -> None:
+    """Check one put or delete of a BatchWriteItem on its own, before any table is found."""
+    put, delete = write.get("PutRequest"), write.get("DeleteRequest")
+    if (put is None) == (delete is None):
+        raise ValidationException(
+            "Supplied WriteRequest must contain exactly one of PutRequest or DeleteRequest")
+    if put is not None:
+        put["Item"] = validate_item(put["Item"])
+    else:
+        delete["Key"] = checked_key(delete["Key"])
 
 
 def write_key(write: Any) -> Any:

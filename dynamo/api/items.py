@@ -3,9 +3,12 @@
 Each is the same three steps (PAPER-NOTES §9; paper §3 for why a write goes
 through the partition's leader):
 
-1. find the ACTIVE table (else ResourceNotFoundException),
-2. compile the request's expressions against the table's key schema
-   (`dynamo.storage.expressions`), which validates them,
+1. check what the request alone shows: its attribute values, ReturnValues,
+   the item's size and its expressions (`dynamo.storage.expressions`).
+   DynamoDB does this before it looks the table up, so a malformed request
+   for a missing table is a ValidationException, not ResourceNotFoundException,
+2. find the ACTIVE table (else ResourceNotFoundException) and check the
+   request against its key schema,
 3. holding the item's lock, let the table plan the write (the condition is
    evaluated and the new item computed, nothing stored yet), then hand the plan
    to the node to commit: with a data directory that means into the write-ahead
@@ -25,27 +28,33 @@ from typing import Any
 
 from dynamo.api import shapes
 from dynamo.cluster.node import SingleNode
+from dynamo.storage.attributes import Item, validate_item, validate_value
 from dynamo.storage.capacity import ConsumedCapacity
-from dynamo.storage.expressions import compile_request
-from dynamo.storage.table import WritePlan
+from dynamo.storage.expressions import check_style, compile_expressions
+from dynamo.storage.table import WritePlan, check_put_delete_return_values
 
 
 async def put_item(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """PutItem: create or replace a whole item, optionally under a condition."""
+    check_style("PutItem", params)
+    item = validate_item(params["Item"])
+    check_put_delete_return_values(return_values(params))
+    compiled = compile_expressions("PutItem", params)
     table = node.table(region, params["TableName"])
-    compiled = compile_request("PutItem", params, table.schema)
-    async with node.locked([(table, params["Item"])]):
-        plan = table.plan_put(params["Item"], compiled, return_values(params),
-                              on_failure(params))
+    compiled = compiled.for_schema(table.schema)
+    async with node.locked([(table, item)]):
+        plan = table.plan_put(item, compiled, return_values(params), on_failure(params))
         await node.commit([(table, plan)])
     return write_answer(plan, params)
 
 
 async def get_item(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """GetItem: one item by its full primary key."""
+    check_style("GetItem", params)
+    key = checked_key(params["Key"])
+    compiled = compile_expressions("GetItem", params)
     table = node.table(region, params["TableName"])
-    compiled = compile_request("GetItem", params, table.schema)
-    item, capacity = table.get_item(params["Key"], bool(params.get("ConsistentRead")),
+    item, capacity = table.get_item(key, bool(params.get("ConsistentRead")),
                                     compiled.projection)
     answer: dict[str, Any] = {} if item is None else {"Item": item}
     add_capacity(answer, capacity, params)
@@ -54,10 +63,13 @@ async def get_item(node: SingleNode, region: str, params: dict[str, Any]) -> dic
 
 async def update_item(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """UpdateItem: change some attributes of an item (creating it if absent)."""
+    check_style("UpdateItem", params)
+    key = checked_key(params["Key"])
+    compiled = compile_expressions("UpdateItem", params)
     table = node.table(region, params["TableName"])
-    compiled = compile_request("UpdateItem", params, table.schema)
-    async with node.locked([(table, params["Key"])]):
-        plan = table.plan_update(params["Key"], compiled, return_values(params),
+    compiled = compiled.for_schema(table.schema)
+    async with node.locked([(table, key)]):
+        plan = table.plan_update(key, compiled, return_values(params),
                                  on_failure(params))
         await node.commit([(table, plan)])
     return write_answer(plan, params)
@@ -65,16 +77,29 @@ async def update_item(node: SingleNode, region: str, params: dict[str, Any]) -> 
 
 async def delete_item(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """DeleteItem: remove an item by its key, optionally under a condition."""
+    check_style("DeleteItem", params)
+    key = checked_key(params["Key"])
+    check_put_delete_return_values(return_values(params))
+    compiled = compile_expressions("DeleteItem", params)
     table = node.table(region, params["TableName"])
-    compiled = compile_request("DeleteItem", params, table.schema)
-    async with node.locked([(table, params["Key"])]):
-        plan = table.plan_delete(params["Key"], compiled, return_values(params),
+    compiled = compiled.for_schema(table.schema)
+    async with node.locked([(table, key)]):
+        plan = table.plan_delete(key, compiled, return_values(params),
                                  on_failure(params))
         await node.commit([(table, plan)])
     return write_answer(plan, params)
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+def checked_key(key: dict[str, Any]) -> Item:
+    """A request's Key with each value checked like any attribute value.
+
+    Whether it matches the table's key schema is the table's check, once the
+    table is found.
+    """
+    return {name: validate_value(value) for name, value in key.items()}
+
 
 def return_values(params: dict[str, Any]) -> str:
     """ReturnValues, defaulting to NONE (the table checks which ones the operation allows)."""

@@ -9,7 +9,9 @@ FilterExpression is applied, and a `LastEvaluatedKey` to continue from
 into `TotalSegments` and reads `Segment` of them.
 
 The paging itself is the table's (`dynamo.storage.table`); this module checks
-the members that only make sense together and frames the answer.
+the members that only make sense together and frames the answer. As for
+single items, what the request alone shows is checked before the table is
+looked up.
 """
 
 from __future__ import annotations
@@ -17,28 +19,31 @@ from __future__ import annotations
 from typing import Any
 
 from dynamo.api import shapes
-from dynamo.api.items import add_capacity
+from dynamo.api.items import add_capacity, checked_key
 from dynamo.cluster.node import SingleNode
 from dynamo.storage.errors import ValidationException
-from dynamo.storage.expressions import compile_request
+from dynamo.storage.expressions import check_style, compile_expressions
+from dynamo.storage.expressions.legacy import filter_condition
+from dynamo.storage.keys import KeySchema, request_key
 from dynamo.storage.table import Page
 
 
 async def query(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """Query: items of one partition key, in sort-key order, filtered, paged."""
+    check_style("Query", params)
+    start_key = checked_start_key(params)
+    select = check_select(params)
+    compiled = compile_expressions("Query", params)
     table = node.table(region, params["TableName"])
     check_index(params)
-    select = check_select(params)
-    compiled = compile_request("Query", params, table.schema)
-    if compiled.key_range is None:
-        raise ValidationException(
-            "Either the KeyConditions or KeyConditionExpression parameter must be specified "
-            "in the request.")
+    check_start_key_fits(start_key, table.schema)
+    compiled = compiled.for_schema(table.schema)
+    assert compiled.key_range is not None  # compile_expressions insists on a key condition
     page = table.query(
         compiled.key_range,
         forward=params.get("ScanIndexForward", True) is not False,
         limit=params.get("Limit"),
-        exclusive_start_key=params.get("ExclusiveStartKey"),
+        exclusive_start_key=start_key,
         filter=compiled.filter,
         projection=compiled.projection,
         select=select,
@@ -49,22 +54,48 @@ async def query(node: SingleNode, region: str, params: dict[str, Any]) -> dict[s
 
 async def scan(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """Scan: every item of the table (or of one segment of it), filtered, paged."""
-    table = node.table(region, params["TableName"])
-    check_index(params)
+    check_style("Scan", params)
+    if "ScanFilter" in params:
+        # DynamoDB checks a legacy ScanFilter before the start key and the segments.
+        filter_condition(params["ScanFilter"], params.get("ConditionalOperator"), "ScanFilter")
+    start_key = checked_start_key(params)
     select = check_select(params)
     segment, total = segments(params)
-    compiled = compile_request("Scan", params, table.schema)
+    compiled = compile_expressions("Scan", params)
+    table = node.table(region, params["TableName"])
+    check_index(params)
     page = table.scan(
         segment,
         total,
         limit=params.get("Limit"),
-        exclusive_start_key=params.get("ExclusiveStartKey"),
+        exclusive_start_key=start_key,
         filter=compiled.filter,
         projection=compiled.projection,
         select=select,
         consistent=bool(params.get("ConsistentRead")),
     )
     return page_answer(page, select, params)
+
+
+def checked_start_key(params: dict[str, Any]) -> dict[str, Any] | None:
+    """ExclusiveStartKey with its values checked (the table checks it fits its keys)."""
+    start = params.get("ExclusiveStartKey")
+    if start is None:
+        return None
+    try:
+        return checked_key(start)
+    except ValidationException as error:
+        raise ValidationException(f"The provided starting key is invalid: {error.message}") from None
+
+
+def check_start_key_fits(start_key: dict[str, Any] | None, schema: KeySchema) -> None:
+    """A Query's start key must be a key of the table, checked before the key conditions."""
+    if start_key is None:
+        return
+    try:
+        request_key(schema, start_key)
+    except ValidationException:
+        raise ValidationException("The provided starting key is invalid") from None
 
 
 def check_index(params: dict[str, Any]) -> None:

@@ -31,7 +31,7 @@ from dynamo.api.protocol import (
     parse_request,
     response_headers,
 )
-from dynamo.api.shapes import Structure, validate
+from dynamo.api.shapes import Structure, require_table_name, validate
 from dynamo.cluster.node import SingleNode
 from dynamo.storage.errors import DynamoError, InternalServerError
 
@@ -76,6 +76,7 @@ class DynamoApp:
         try:
             request = parse_request(method, path, headers, body, self.operation_names)
             shape, handler = OPERATIONS[request.operation]
+            require_table_name(shape, request.params)
             validate(shape, request.params)
             payload = encode(await handler(self.node, request.region, request.params))
             return 200, payload, response_headers(payload)

@@ -21,7 +21,9 @@ Unknown members are ignored, as Coral does.
 
 The operation shapes at the end of the module are transcribed from the
 DynamoDB API reference; the rules that tie members to each other (Segment
-needs TotalSegments...) belong to the operations, not here.
+needs TotalSegments...) belong to the operations, not here. Where dynalite's
+tests record the order in which DynamoDB lists several problems (not the
+reference's order), the members are written in that order.
 """
 
 from __future__ import annotations
@@ -119,6 +121,33 @@ class String(Shape):
         return value
 
 
+class ControlPlaneTableName(String):
+    """TableName of UpdateTable.
+
+    UpdateTable checks the name's length itself, before Coral, and says so in
+    words of its own; a missing name is its check too, so the member is not
+    `required` here. (dynalite records the same for DescribeTable and
+    DeleteTable, but only from an older DynamoDB; they keep Coral's words.)
+    """
+
+    def __init__(self, missing: str) -> None:
+        super().__init__(min_len=3, max_len=255, pattern=NAME_PATTERN)
+        self.missing = missing
+
+    def check(self, value: Any, path: str, problems: list[str]) -> Any:
+        if isinstance(value, str) and not 3 <= len(value) <= 255:
+            raise ValidationException(
+                "TableName must be at least 3 characters long and at most 255 characters long")
+        return super().check(value, path, problems)
+
+
+def require_table_name(shape: Structure, params: dict[str, Any]) -> None:
+    """A missing TableName, for an operation whose TableName is a ControlPlaneTableName."""
+    member = shape.members.get("TableName")
+    if "TableName" not in params and isinstance(member, ControlPlaneTableName):
+        raise ValidationException(member.missing)
+
+
 class Integer(Shape):
     """An Integer or Long member, with an optional range."""
 
@@ -190,16 +219,25 @@ class ListOf(Shape):
 
 
 class MapOf(Shape):
-    """A map from strings to `value` shapes."""
+    """A map from strings to `value` shapes; `key`, when given, constrains the keys.
+
+    A key that breaks its constraints is reported once for the whole map, with
+    every constraint of the key listed: "Map keys must satisfy constraint: [...]".
+    """
 
     def __init__(self, value: Shape, *, required: bool = False,
-                 min_len: int | None = None, max_len: int | None = None) -> None:
+                 min_len: int | None = None, max_len: int | None = None,
+                 key: String | None = None) -> None:
         super().__init__(required=required)
-        self.value, self.min_len, self.max_len = value, min_len, max_len
+        self.value, self.min_len, self.max_len, self.key = value, min_len, max_len, key
 
     def check(self, value: Any, path: str, problems: list[str]) -> Any:
         if not isinstance(value, dict):
             raise _container_type_error(value)
+        if self.key is not None and any(_key_problems(self.key, key) for key in value):
+            constraints = ", ".join(_all_key_constraints(self.key))
+            problems.append(_problem(
+                value, path, f"Map keys must satisfy constraint: [{constraints}]"))
         if self.max_len is not None and len(value) > self.max_len:
             problems.append(_problem(
                 value, path, f"Member must have length less than or equal to {self.max_len}"))
@@ -222,6 +260,25 @@ class MapOf(Shape):
             problems.append(_problem(
                 value, path, f"Map value must satisfy constraint: [{constraints}]"))
         return value
+
+
+def _key_problems(shape: String, key: str) -> bool:
+    """Whether a map key breaks any constraint of its shape."""
+    found: list[str] = []
+    shape.check(key, "", found)
+    return bool(found)
+
+
+def _all_key_constraints(shape: String) -> list[str]:
+    """Every constraint of a map key's shape, in Coral's order."""
+    found = []
+    if shape.max_len is not None:
+        found.append(f"Member must have length less than or equal to {shape.max_len}")
+    if shape.min_len is not None:
+        found.append(f"Member must have length greater than or equal to {shape.min_len}")
+    if shape.pattern is not None:
+        found.append(f"Member must satisfy regular expression pattern: {shape.pattern}")
+    return found
 
 
 def _all_length_constraints(shape: ListOf) -> list[str]:
@@ -337,13 +394,14 @@ ATTRIBUTE_MAP = MapOf(ATTRIBUTE_VALUE)
 NAMES = MapOf(String())
 CAPACITY = String(enum=("INDEXES", "TOTAL", "NONE"))
 METRICS = String(enum=("SIZE", "NONE"))
-RETURN_VALUES = String(enum=("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
+# Enum values are listed in the order DynamoDB prints them in messages.
+RETURN_VALUES = String(enum=("ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"))
 ON_CONDITION_FAILURE = String(enum=("ALL_OLD", "NONE"))
 CONDITIONAL_OPERATOR = String(enum=("AND", "OR"))
-COMPARISON = ("EQ", "NE", "IN", "LE", "LT", "GE", "GT", "BETWEEN", "NOT_NULL", "NULL",
-              "CONTAINS", "NOT_CONTAINS", "BEGINS_WITH")
-SELECT = String(enum=("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES",
-                      "COUNT"))
+COMPARISON = ("IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT", "NOT_NULL", "NE", "LE",
+              "BEGINS_WITH", "GE", "CONTAINS")
+SELECT = String(enum=("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES",
+                      "ALL_PROJECTED_ATTRIBUTES"))
 ATTRIBUTES_TO_GET = ListOf(String(), min_len=1)
 CONDITION = Structure({
     "AttributeValueList": ListOf(ATTRIBUTE_VALUE),
@@ -356,8 +414,8 @@ EXPECTED = MapOf(Structure({
     "AttributeValueList": ListOf(ATTRIBUTE_VALUE),
 }))
 THROUGHPUT = Structure({
-    "ReadCapacityUnits": Integer(required=True, low=1, java_type="Long"),
     "WriteCapacityUnits": Integer(required=True, low=1, java_type="Long"),
+    "ReadCapacityUnits": Integer(required=True, low=1, java_type="Long"),
 })
 BILLING_MODE = String(enum=("PROVISIONED", "PAY_PER_REQUEST"))
 ATTRIBUTE_DEFINITIONS = ListOf(Structure({
@@ -373,18 +431,19 @@ EXPRESSION = String()
 CREATE_TABLE = Structure({
     "AttributeDefinitions": ListOf(ATTRIBUTE_DEFINITIONS.member, required=True),
     "TableName": table_name(),
+    "ProvisionedThroughput": THROUGHPUT,
     "KeySchema": KEY_SCHEMA,
     "LocalSecondaryIndexes": ListOf(Structure({})),
     "GlobalSecondaryIndexes": ListOf(Structure({})),
     "BillingMode": BILLING_MODE,
-    "ProvisionedThroughput": THROUGHPUT,
     "StreamSpecification": Structure({"StreamEnabled": Boolean(required=True)}),
     "Tags": ListOf(Structure({})),
     "DeletionProtectionEnabled": Boolean(),
 })
 UPDATE_TABLE = Structure({
     "AttributeDefinitions": ATTRIBUTE_DEFINITIONS,
-    "TableName": table_name(),
+    "TableName": ControlPlaneTableName(
+        "The parameter 'TableName' is required but was not present in the request"),
     "BillingMode": BILLING_MODE,
     "ProvisionedThroughput": THROUGHPUT,
     "GlobalSecondaryIndexUpdates": ListOf(Structure({})),
@@ -392,16 +451,16 @@ UPDATE_TABLE = Structure({
 })
 TABLE_ONLY = Structure({"TableName": table_name()})
 LIST_TABLES = Structure({
-    "ExclusiveStartTableName": table_name(required=False),
     "Limit": Integer(low=1, high=100),
+    "ExclusiveStartTableName": table_name(required=False),
 })
 PUT_ITEM = Structure({
+    "ReturnConsumedCapacity": CAPACITY,
     "TableName": table_name(),
     "Item": MapOf(ATTRIBUTE_VALUE, required=True),
-    "Expected": EXPECTED,
     "ReturnValues": RETURN_VALUES,
-    "ReturnConsumedCapacity": CAPACITY,
     "ReturnItemCollectionMetrics": METRICS,
+    "Expected": EXPECTED,
     "ConditionalOperator": CONDITIONAL_OPERATOR,
     "ConditionExpression": EXPRESSION,
     "ExpressionAttributeNames": NAMES,
@@ -409,16 +468,19 @@ PUT_ITEM = Structure({
     "ReturnValuesOnConditionCheckFailure": ON_CONDITION_FAILURE,
 })
 GET_ITEM = Structure({
+    "ReturnConsumedCapacity": CAPACITY,
+    "AttributesToGet": ATTRIBUTES_TO_GET,
     "TableName": table_name(),
     "Key": MapOf(ATTRIBUTE_VALUE, required=True),
-    "AttributesToGet": ATTRIBUTES_TO_GET,
     "ConsistentRead": Boolean(),
-    "ReturnConsumedCapacity": CAPACITY,
     "ProjectionExpression": EXPRESSION,
     "ExpressionAttributeNames": NAMES,
 })
 UPDATE_ITEM = Structure({
+    "ReturnConsumedCapacity": CAPACITY,
     "TableName": table_name(),
+    "ReturnItemCollectionMetrics": METRICS,
+    "ReturnValues": RETURN_VALUES,
     "Key": MapOf(ATTRIBUTE_VALUE, required=True),
     "AttributeUpdates": MapOf(Structure({
         "Value": ATTRIBUTE_VALUE,
@@ -426,9 +488,6 @@ UPDATE_ITEM = Structure({
     })),
     "Expected": EXPECTED,
     "ConditionalOperator": CONDITIONAL_OPERATOR,
-    "ReturnValues": RETURN_VALUES,
-    "ReturnConsumedCapacity": CAPACITY,
-    "ReturnItemCollectionMetrics": METRICS,
     "UpdateExpression": EXPRESSION,
     "ConditionExpression": EXPRESSION,
     "ExpressionAttributeNames": NAMES,
@@ -449,18 +508,18 @@ DELETE_ITEM = Structure({
     "ReturnValuesOnConditionCheckFailure": ON_CONDITION_FAILURE,
 })
 QUERY = Structure({
-    "TableName": table_name(),
-    "IndexName": table_name(required=False),
-    "Select": SELECT,
-    "AttributesToGet": ATTRIBUTES_TO_GET,
     "Limit": Integer(low=1),
-    "ConsistentRead": Boolean(),
     "KeyConditions": MapOf(CONDITION),
+    "ReturnConsumedCapacity": CAPACITY,
+    "AttributesToGet": ATTRIBUTES_TO_GET,
+    "TableName": table_name(),
+    "Select": SELECT,
+    "IndexName": table_name(required=False),
+    "ConsistentRead": Boolean(),
     "QueryFilter": MapOf(CONDITION),
     "ConditionalOperator": CONDITIONAL_OPERATOR,
     "ScanIndexForward": Boolean(),
     "ExclusiveStartKey": ATTRIBUTE_MAP,
-    "ReturnConsumedCapacity": CAPACITY,
     "ProjectionExpression": EXPRESSION,
     "FilterExpression": EXPRESSION,
     "KeyConditionExpression": EXPRESSION,
@@ -486,20 +545,20 @@ SCAN = Structure({
     "ConsistentRead": Boolean(),
 })
 BATCH_GET_ITEM = Structure({
+    "ReturnConsumedCapacity": CAPACITY,
     "RequestItems": MapOf(Structure({
         "Keys": ListOf(ATTRIBUTE_MAP, required=True, min_len=1, max_len=100),
         "AttributesToGet": ATTRIBUTES_TO_GET,
         "ConsistentRead": Boolean(),
         "ProjectionExpression": EXPRESSION,
         "ExpressionAttributeNames": NAMES,
-    }), required=True, min_len=1, max_len=100),
-    "ReturnConsumedCapacity": CAPACITY,
+    }), required=True, min_len=1, max_len=100, key=table_name()),
 })
 BATCH_WRITE_ITEM = Structure({
-    "RequestItems": MapOf(ListOf(Structure({
-        "PutRequest": Structure({"Item": MapOf(ATTRIBUTE_VALUE, required=True)}),
-        "DeleteRequest": Structure({"Key": MapOf(ATTRIBUTE_VALUE, required=True)}),
-    }), min_len=1, max_len=25), required=True, min_len=1, max_len=25),
     "ReturnConsumedCapacity": CAPACITY,
     "ReturnItemCollectionMetrics": METRICS,
+    "RequestItems": MapOf(ListOf(Structure({
+        "DeleteRequest": Structure({"Key": MapOf(ATTRIBUTE_VALUE, required=True)}),
+        "PutRequest": Structure({"Item": MapOf(ATTRIBUTE_VALUE, required=True)}),
+    }), min_len=1, max_len=25), required=True, min_len=1, max_len=25, key=table_name()),
 })

@@ -30,6 +30,7 @@ INVALID = "One or more parameter values were invalid: "
 async def create_table(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """CreateTable: a new table, answered as CREATING."""
     refuse_unsupported(params, ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"))
+    check_bounds(params.get("ProvisionedThroughput"))  # DynamoDB checks these first
     schema = key_schema(params["KeySchema"], params["AttributeDefinitions"])
     mode, read, write = billing(params.get("BillingMode") or PROVISIONED,
                                 params.get("ProvisionedThroughput"))
@@ -78,6 +79,7 @@ async def delete_table(node: SingleNode, region: str, params: dict[str, Any]) ->
 
 async def update_table(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """UpdateTable: change provisioned throughput or the billing mode."""
+    check_bounds(params.get("ProvisionedThroughput"))  # even before the table is looked up
     definition = await node.describe_table(region, params["TableName"])
     refuse_unsupported(params, ("GlobalSecondaryIndexUpdates",))
     throughput = params.get("ProvisionedThroughput")
@@ -125,7 +127,9 @@ def key_schema(elements: list[dict[str, str]], definitions: list[dict[str, str]]
     """Check a KeySchema against AttributeDefinitions (DynamoDB's rules and messages)."""
     types = {d["AttributeName"]: d["AttributeType"] for d in definitions}
     names = [e["AttributeName"] for e in elements]
-    if any(name not in types for name in names):
+    # Fewer definitions than keys counts as a missing one, even when every key is named
+    # (HASH a, HASH a with only `a` defined).
+    if any(name not in types for name in names) or len(definitions) < len(names):
         if len(names) == 2:
             raise ValidationException("Invalid KeySchema: Some index key attribute have no definition")
         raise ValidationException(
@@ -161,11 +165,16 @@ def billing(mode: str, throughput: dict[str, int] | None) -> tuple[str, int, int
         raise ValidationException(
             INVALID + "ReadCapacityUnits and WriteCapacityUnits must both be specified "
             "when BillingMode is PROVISIONED")
+    check_bounds(throughput)
+    return PROVISIONED, int(throughput["ReadCapacityUnits"]), int(throughput["WriteCapacityUnits"])
+
+
+def check_bounds(throughput: dict[str, int] | None) -> None:
+    """Capacity units above DynamoDB's ceiling, read units first."""
     for member in ("ReadCapacityUnits", "WriteCapacityUnits"):
-        if throughput[member] > MAX_UNITS:
+        if throughput is not None and throughput[member] > MAX_UNITS:
             raise ValidationException(
                 f"Given value {throughput[member]} for {member} is out of bounds")
-    return PROVISIONED, int(throughput["ReadCapacityUnits"]), int(throughput["WriteCapacityUnits"])
 
 
 # -- the TableDescription ----------------------------------------------------------------------

@@ -319,6 +319,7 @@ def validate_item(item: Any) -> Item:
 # -- sizes ----------------------------------------------------------------------
 
 
+# --8<-- [start:item-size]
 def item_size(item: Item) -> int:
     """Bytes an item counts for: each name's UTF-8 bytes plus its value's size."""
     return sum(_utf8_length(name) + value_size(value) for name, value in item.items())
@@ -329,6 +330,7 @@ def value_size(value: AttributeValue) -> int:
     for kind, payload in value.items():
         return _SIZES[kind](payload)
     raise ValueError("an attribute value has exactly one type")
+# --8<-- [end:item-size]
 
 
 def _utf8_length(text: str) -> int:
@@ -378,6 +380,7 @@ def _map_size(entries: dict[str, AttributeValue]) -> int:
     return 3 + sum(1 + _utf8_length(name) + value_size(value) for name, value in entries.items())
 
 
+# --8<-- [start:sizes]
 _SIZES: dict[str, Callable[[Any], int]] = {
     "S": _utf8_length,
     "N": number_size,
@@ -390,6 +393,7 @@ _SIZES: dict[str, Callable[[Any], int]] = {
     "L": _list_size,
     "M": _map_size,
 }
+# --8<-- [end:sizes]
 
 
 # -- reading, comparing ---------------------------------------------------------

@@ -53,6 +53,7 @@ from dynamo.storage.keys import EncodedKey, hash_position
 
 HASH_SPACE = 1 << 64  # the hash ring: every 8-byte hash position
 
+# --8<-- [start:schema]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
     tbl  TEXT    NOT NULL,
@@ -69,6 +70,7 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 INSERT OR IGNORE INTO meta (key, value) VALUES ('applied_lsn', 0);
 """
+# --8<-- [end:schema]
 
 _GET = "SELECT item FROM items WHERE tbl = ? AND h = ? AND pk = ? AND sk = ?"
 _PUT = "INSERT OR REPLACE INTO items (tbl, h, pk, sk, item, size) VALUES (?, ?, ?, ?, ?, ?)"

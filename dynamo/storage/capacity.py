@@ -29,6 +29,7 @@ READ_UNIT_BYTES = 4096
 WRITE_UNIT_BYTES = 1024
 
 
+# --8<-- [start:units]
 def _units(size_bytes: int, unit_bytes: int) -> int:
     """Whole units for a size, rounded up, never fewer than one."""
     return max(1, -(-size_bytes // unit_bytes))
@@ -43,6 +44,7 @@ def read_units(size_bytes: int, consistent: bool) -> float:
 def write_units(size_bytes: int) -> float:
     """WCUs for writing one item of this size (the larger of old and new)."""
     return float(_units(size_bytes, WRITE_UNIT_BYTES))
+# --8<-- [end:units]
 
 
 def page_read_units(total_bytes: int, consistent: bool) -> float:

@@ -82,6 +82,7 @@ _EXPONENT_BIAS = 130  # smallest exponent DynamoDB allows is -130
 _FLIP_DIGITS = bytes.maketrans(b"0123456789", b"9876543210")
 
 
+# --8<-- [start:key-schema]
 @dataclass(frozen=True)
 class KeyAttribute:
     """One key attribute of a table: its name and scalar type ('S', 'N' or 'B')."""
@@ -118,6 +119,7 @@ class EncodedKey:
     hash: bytes
     partition: bytes
     sort: bytes
+# --8<-- [end:key-schema]
 
 
 # -- the order-preserving encoding ---------------------------------------------
@@ -135,6 +137,7 @@ def encode_value(value: AttributeValue) -> bytes:
     raise ValueError(f"only S, N and B values are keys, not {kind}")
 
 
+# --8<-- [start:encode-number]
 def encode_number(text: str) -> bytes:
     """The order-preserving encoding of a Number (see the module docstring)."""
     sign, digits, exponent = Decimal(text).as_tuple()
@@ -148,6 +151,7 @@ def encode_number(text: str) -> bytes:
         return bytes([_POSITIVE, biased]) + text_digits.encode("ascii")
     flipped = text_digits.encode("ascii").translate(_FLIP_DIGITS)
     return bytes([_NEGATIVE, 255 - biased]) + flipped + bytes([_NEGATIVE_END])
+# --8<-- [end:encode-number]
 
 
 def decode_value(data: bytes, type: str) -> AttributeValue:

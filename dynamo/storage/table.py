@@ -109,10 +109,11 @@ class Table:
 
     # -- writes ---------------------------------------------------------------
 
+    # --8<-- [start:plan-put]
     def plan_put(self, item: Item, compiled: CompiledRequest | None = None,
                  return_values: str = "NONE", return_on_ccf: str = "NONE") -> WritePlan:
         """Plan a PutItem: replace the whole item stored under `item`'s key."""
-        _check_put_delete_return_values(return_values)
+        check_put_delete_return_values(return_values)
         _check_return_on_ccf(return_on_ccf)
         item = validate_item(item)
         key = item_key(self.schema, item)
@@ -121,6 +122,7 @@ class Table:
         self._check_condition(compiled, old, return_on_ccf, capacity)
         attributes = old if return_values == "ALL_OLD" else None
         return WritePlan(Mutation(self.tbl, key, item), attributes, capacity)
+    # --8<-- [end:plan-put]
 
     def plan_update(self, key: Item, compiled: CompiledRequest | None = None,
                     return_values: str = "NONE", return_on_ccf: str = "NONE") -> WritePlan:
@@ -140,7 +142,7 @@ class Table:
     def plan_delete(self, key: Item, compiled: CompiledRequest | None = None,
                     return_values: str = "NONE", return_on_ccf: str = "NONE") -> WritePlan:
         """Plan a DeleteItem; deleting a missing item changes nothing but still costs."""
-        _check_put_delete_return_values(return_values)
+        check_put_delete_return_values(return_values)
         _check_return_on_ccf(return_on_ccf)
         encoded = _request_key(self.schema, key)
         old = self.btree.get(self.tbl, encoded)
@@ -356,7 +358,8 @@ def _check_enum(value: str, member: str, allowed: Sequence[str]) -> None:
             f"Member must satisfy enum value set: [{', '.join(allowed)}]")
 
 
-def _check_put_delete_return_values(return_values: str) -> None:
+def check_put_delete_return_values(return_values: str) -> None:
+    """PutItem and DeleteItem return at most the old item: ALL_OLD or NONE."""
     _check_enum(return_values, "returnValues", RETURN_VALUES)
     if return_values not in ("NONE", "ALL_OLD"):
         raise ValidationException("ReturnValues can only be ALL_OLD or NONE")

@@ -38,8 +38,9 @@ from dynamo.storage.expressions.parser import parse_condition, parse_projection,
 from dynamo.storage.keys import KeyAttribute, KeySchema
 
 NAME_CHARS = string.ascii_letters + string.digits + "_"
+# A bare name starts with a letter: DynamoDB refuses `_c` as a syntax error.
 names = st.text(NAME_CHARS, min_size=1, max_size=6).filter(
-    lambda n: not n[0].isdigit() and not is_reserved(n))
+    lambda n: n[0].isalpha() and not is_reserved(n))
 placeholders = st.text(NAME_CHARS, min_size=1, max_size=4)
 paths = st.builds(
     lambda head, tail: PathRef((head, *tail)),

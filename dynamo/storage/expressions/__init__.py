@@ -14,7 +14,12 @@ DynamoDB"); the chapter on storage reads the modules in this order:
 """
 
 from dynamo.storage.expressions.ast import Condition, Path, Update
-from dynamo.storage.expressions.compile import CompiledRequest, compile_request
+from dynamo.storage.expressions.compile import (
+    CompiledRequest,
+    check_style,
+    compile_expressions,
+    compile_request,
+)
 from dynamo.storage.expressions.conditions import evaluate
 from dynamo.storage.expressions.keyrange import KeyRange
 from dynamo.storage.expressions.projection import project
@@ -29,6 +34,8 @@ __all__ = [
     "Update",
     "UpdatedItem",
     "apply_update",
+    "check_style",
+    "compile_expressions",
     "compile_request",
     "evaluate",
     "project",

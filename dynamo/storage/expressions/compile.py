@@ -18,13 +18,19 @@ DynamoDB refuses a malformed request whole, and changes nothing:
    `=` and at most one sort-key condition (keyrange.py); its filter may not
    use key attributes; an update may not change a key attribute.
 
+Rules 1-3 need only the request; rule 4 needs the table's key schema. DynamoDB
+checks the first kind before it looks the table up (a malformed expression on
+a missing table is a ValidationException, not ResourceNotFoundException), so
+the work is split in two: `compile_expressions` (the request alone) and
+`CompiledRequest.for_schema` (against the table). `compile_request` does both.
+
 Which parameters count depends on the operation (`PARAMETERS`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from dynamo.storage.errors import ValidationException
@@ -35,7 +41,12 @@ from dynamo.storage.expressions.checks import (
     check_update,
     condition_paths,
 )
-from dynamo.storage.expressions.keyrange import KeyRange, key_conditions, key_range
+from dynamo.storage.expressions.keyrange import (
+    KeyConditions,
+    KeyRange,
+    key_conditions,
+    key_range,
+)
 from dynamo.storage.expressions.legacy import (
     attribute_updates,
     attributes_to_get,
@@ -71,9 +82,12 @@ class CompiledRequest:
 
     condition: ConditionExpression / Expected, for a conditional write.
     filter: FilterExpression / QueryFilter / ScanFilter, applied after reading.
-    key_range: what a Query reads (KeyConditionExpression / KeyConditions).
+    key_range: what a Query reads (KeyConditionExpression / KeyConditions),
+        known once `for_schema` has matched `key_conditions` to the table.
     update: UpdateExpression / AttributeUpdates.
     projection: ProjectionExpression / AttributesToGet paths (None: everything).
+    key_conditions: a Query's conditions per attribute, before the schema is known.
+    filter_parameter: how messages name the filter ("QueryFilter" or "Filter Expression").
     """
 
     condition: Condition | None = None
@@ -81,6 +95,23 @@ class CompiledRequest:
     key_range: KeyRange | None = None
     update: Update | None = None
     projection: tuple[Path, ...] | None = None
+    key_conditions: KeyConditions | None = None
+    filter_parameter: str = "Filter Expression"
+
+    def for_schema(self, schema: KeySchema) -> CompiledRequest:
+        """Check the rules that need the table's key schema; resolve a Query's key range.
+
+        Raises:
+            ValidationException: a key condition that does not fit the key
+                schema, a Query filter on a key attribute, an update of a key.
+        """
+        resolved = self
+        if self.key_conditions is not None:
+            resolved = replace(self, key_range=key_range(self.key_conditions, schema))
+            _check_filter_keys(self.filter, schema, self.filter_parameter)
+        if self.update is not None:
+            _check_key_updates(self.update, schema)
+        return resolved
 
 
 def compile_request(operation: str, params: dict[str, Any], schema: KeySchema) -> CompiledRequest:
@@ -89,10 +120,20 @@ def compile_request(operation: str, params: dict[str, Any], schema: KeySchema) -
     Raises:
         ValidationException: with DynamoDB's message for the first problem found.
     """
+    return compile_expressions(operation, params).for_schema(schema)
+
+
+def compile_expressions(operation: str, params: dict[str, Any]) -> CompiledRequest:
+    """Check and compile what a request's expressions say on their own (rules 1-3).
+
+    A Query comes back with its `key_conditions` and no `key_range` yet:
+    `for_schema` resolves them once the table is known.
+
+    Raises:
+        ValidationException: with DynamoDB's message for the first problem found.
+    """
     expressions, legacy = PARAMETERS[operation]
-    present = {name: params[name] for name in (*expressions, *legacy,
-               "ExpressionAttributeNames", "ExpressionAttributeValues")
-               if params.get(name) is not None}
+    present = _present(operation, params)
     _check_one_style(present, expressions, legacy)
     placeholders = Substitution(present.get("ExpressionAttributeNames"),
                                 present.get("ExpressionAttributeValues"))
@@ -106,10 +147,11 @@ def compile_request(operation: str, params: dict[str, Any], schema: KeySchema) -
     placeholders.check_all_used()
 
     operator = present.get("ConditionalOperator")
-    if "Expected" in present:
-        condition = expected_condition(present["Expected"], operator)
+    # DynamoDB checks AttributeUpdates before Expected.
     if "AttributeUpdates" in present:
         update = attribute_updates(present["AttributeUpdates"])
+    if "Expected" in present:
+        condition = expected_condition(present["Expected"], operator)
     for name in ("QueryFilter", "ScanFilter"):
         if name in present:
             filter_ = filter_condition(present[name], operator, name)
@@ -117,14 +159,27 @@ def compile_request(operation: str, params: dict[str, Any], schema: KeySchema) -
     if "AttributesToGet" in present:
         paths = attributes_to_get(present["AttributesToGet"])
 
-    keys = None
-    if operation == "Query":
-        keys = _query_range(present, key_condition, schema)
-        _check_filter_keys(filter_, schema,
-                           "QueryFilter" if "QueryFilter" in present else "Filter Expression")
-    if update is not None:
-        _check_key_updates(update, schema)
-    return CompiledRequest(condition, filter_, keys, update, paths)
+    conditions = _query_conditions(present, key_condition) if operation == "Query" else None
+    filter_parameter = "QueryFilter" if "QueryFilter" in present else "Filter Expression"
+    return CompiledRequest(condition, filter_, None, update, paths, conditions, filter_parameter)
+
+
+def check_style(operation: str, params: dict[str, Any]) -> None:
+    """Rule 1 alone: expressions or legacy parameters, never both.
+
+    DynamoDB checks this before anything else in a request, even its
+    attribute values; `compile_expressions` checks it again.
+    """
+    expressions, legacy = PARAMETERS[operation]
+    _check_one_style(_present(operation, params), expressions, legacy)
+
+
+def _present(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The expression-related parameters a request carries (JSON nulls are absent)."""
+    expressions, legacy = PARAMETERS[operation]
+    return {name: params[name] for name in (*expressions, *legacy,
+            "ExpressionAttributeNames", "ExpressionAttributeValues")
+            if params.get(name) is not None}
 
 
 class _Expressions:
@@ -173,12 +228,12 @@ def _check_one_style(present: dict[str, Any], expressions: tuple[str, ...],
                                   f"expressions: {' and '.join(with_values)} {verb} null")
 
 
-def _query_range(present: dict[str, Any], key_condition: Condition | None,
-                 schema: KeySchema) -> KeyRange:
+def _query_conditions(present: dict[str, Any], key_condition: Condition | None
+                      ) -> KeyConditions:
     if key_condition is not None:
-        return key_range(key_conditions(key_condition), schema)
+        return key_conditions(key_condition)
     if "KeyConditions" in present:
-        return key_range(legacy_key_conditions(present["KeyConditions"]), schema)
+        return legacy_key_conditions(present["KeyConditions"])
     raise ValidationException("Either the KeyConditions or KeyConditionExpression parameter "
                               "must be specified in the request.")
 

@@ -61,6 +61,7 @@ _ORDERINGS = {
 }
 
 
+# --8<-- [start:evaluate]
 def evaluate(condition: Condition, item: Item | None) -> bool:
     """True when `item` satisfies `condition` (a substituted tree).
 
@@ -100,6 +101,7 @@ def compare(op: str, left: AttributeValue | None, right: AttributeValue | None) 
         return values_equal(left, right)
     order = compare_values(left, right)
     return order is not None and _ORDERINGS[op](order)
+# --8<-- [end:evaluate]
 
 
 def between(value: AttributeValue | None, low: AttributeValue | None,
@@ -108,6 +110,7 @@ def between(value: AttributeValue | None, low: AttributeValue | None,
     return compare(">=", value, low) and compare("<=", value, high)
 
 
+# --8<-- [start:functions]
 def _function(name: str, args: tuple[Operand, ...], item: Item) -> bool:
     if name == "attribute_exists":
         return value_of(args[0], item) is not None
@@ -123,6 +126,7 @@ def _function(name: str, args: tuple[Operand, ...], item: Item) -> bool:
     if name == "contains":
         return contains(values[0], values[1])
     raise ValueError(f"not a condition function: {name}")
+# --8<-- [end:functions]
 
 
 def begins_with(value: AttributeValue, prefix: AttributeValue) -> bool:

@@ -112,12 +112,15 @@ def key_range(conditions: KeyConditions, schema: KeySchema) -> KeyRange:
     if sort is None and len(conditions) > 1:
         raise ValidationException("Query key condition not supported")
     for attribute in (partition, sort):
-        if attribute is None:
-            continue
-        if attribute.name not in conditions:
-            if attribute is partition or len(conditions) > 1:
-                raise ValidationException("Query condition missed key schema element: "
-                                          f"{attribute.name}")
+        if attribute is not None and attribute.name not in conditions and (
+                attribute is partition or len(conditions) > 1):
+            raise ValidationException("Query condition missed key schema element: "
+                                      f"{attribute.name}")
+    if any(op not in SORT_OPERATORS for op, _ in conditions.values()):
+        raise ValidationException("Attempted conditional constraint is not an indexable "
+                                  "operation")
+    for attribute in (partition, sort):
+        if attribute is None or attribute.name not in conditions:
             continue
         op, values = conditions[attribute.name]
         if any(type_of(value) != attribute.type for value in values):

@@ -46,6 +46,10 @@ from dynamo.storage.expressions.ast import (
 from dynamo.storage.expressions.keyrange import KeyConditions
 
 INVALID = "One or more parameter values were invalid: "
+# What KeyConditions answers to a wrong number of values (Expected and the filters name
+# the operator instead).
+FILTER_ARGUMENT_COUNT = ("The attempted filter operation is not supported for the provided "
+                         "filter argument count")
 
 # How many values each ComparisonOperator takes (IN: one or more).
 _ARITY = {"NULL": 0, "NOT_NULL": 0, "EQ": 1, "NE": 1, "LE": 1, "LT": 1, "GE": 1, "GT": 1,
@@ -118,15 +122,14 @@ def legacy_key_conditions(conditions: Any) -> KeyConditions:
     entries = _entries(conditions, "KeyConditions")
     for name, spec in entries:
         op = _operator(spec, "KeyConditions")
-        values = _checked_values(op, spec.get("AttributeValueList") or [], check_types=True)
+        values = _checked_values(op, spec.get("AttributeValueList") or [], check_types=True,
+                                 count_error=FILTER_ARGUMENT_COUNT)
         result[name] = (op, tuple(values))
     if len(result) not in (1, 2):
         raise ValidationException("Conditions can be of length 1 or 2 only")
-    for op, _ in result.values():
-        if op not in _KEY_OPERATORS:
-            raise ValidationException("Attempted conditional constraint is not an indexable "
-                                      "operation")
-    return {name: (_KEY_OPERATORS[op], values) for name, (op, values) in result.items()}
+    # An operator no key condition has (NULL, CONTAINS...) keeps its legacy name: DynamoDB
+    # refuses it only once it has the table (keyrange.key_range).
+    return {name: (_KEY_OPERATORS.get(op, op), values) for name, (op, values) in result.items()}
 
 
 # --------------------------------------------------------- AttributeUpdates
@@ -201,12 +204,15 @@ def _operator(spec: dict[str, Any], parameter: str) -> str:
     return op
 
 
-def _checked_values(op: str, raw: Any, check_types: bool) -> list[AttributeValue]:
+def _checked_values(op: str, raw: Any, check_types: bool,
+                    count_error: str | None = None) -> list[AttributeValue]:
+    """Check a condition's values; `count_error` is the message for a wrong number of them
+    (Expected names the operator; KeyConditions and the filters say it another way)."""
     values = [validate_value(value) for value in (raw if isinstance(raw, list) else [raw])]
     arity = _ARITY[op]
     if (arity is None and not values) or (arity is not None and len(values) != arity):
-        raise ValidationException(INVALID + f"Invalid number of argument(s) for the {op} "
-                                  "ComparisonOperator")
+        raise ValidationException(count_error or INVALID + f"Invalid number of argument(s) "
+                                  f"for the {op} ComparisonOperator")
     kinds = [type_of(value) for value in values]
     if any(kind != kinds[0] for kind in kinds):
         raise ValidationException(INVALID + "AttributeValues inside AttributeValueList must be "
