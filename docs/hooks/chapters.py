@@ -179,8 +179,10 @@ def _dashboard(chapter: Chapter) -> str:
         return chapter.dashboard
     if importlib.util.find_spec("dynamo.tui") is not None:
         return (
-            "Start the database with `dynamo serve`, then open the dashboard with "
-            f"`python -m dynamo.tui`: the state `{chapter.layer}` exposes is shown live."
+            "Start the database with `dynamo serve`, then open the dashboard on it with "
+            "`dynamo dashboard --endpoint http://127.0.0.1:8000`, or watch a simulated "
+            "replication group with `dynamo dashboard --sim paxos-failover`. "
+            "See [The dashboard](../../dashboard.md)."
         )
     return (
         "The live dashboard (`dynamo.tui`) is not in this release yet. Until it is, "

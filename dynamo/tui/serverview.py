@@ -1,0 +1,139 @@
+"""The server view: a running `dynamo serve`'s tables, as the DynamoDB API describes them.
+
+`dynamo dashboard --endpoint http://127.0.0.1:8000` polls the endpoint every
+second with signed ListTables and DescribeTable requests (`TablePoller`) and
+shows:
+
+    a line   the endpoint, its region, how many tables, when it last answered,
+             or why it did not
+    a table  one row per table: name, status, key schema, item count, size and
+             billing mode, exactly as DescribeTable returns them
+    a log    what changed between two polls: a table appeared or went, its
+             status or its item count changed
+
+It shows only what the API returns. Request rates, latencies and throttles are
+not part of the DynamoDB API (AWS publishes them through CloudWatch), so they
+are not on this screen rather than estimated from polling.
+"""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, RichLog, Static
+from textual.worker import Worker
+
+from dynamo.tui.tables import PollError, RequestSigner, TableInfo, TablePoller, human_bytes
+
+COLUMNS = ("table", "status", "key schema", "items", "size", "billing mode")
+NOTE = ("Item counts and sizes are DescribeTable's ItemCount and TableSizeBytes. Request rates "
+        "are not part of the DynamoDB API, so they are not shown.")
+
+
+class ServerDashboard(App[None]):
+    """A live view of an endpoint's tables, polled through the API."""
+
+    TITLE = "Dynamo Lab"
+    ENABLE_COMMAND_PALETTE = False
+    CSS = """
+    #status { height: 1; padding: 0 1; }
+    #tables { height: auto; max-height: 60%; margin: 1 0 0 0; }
+    #note { height: auto; padding: 0 1; margin: 1 0 0 0; color: $text-muted; }
+    #changes { border: round $primary; height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("r", "refresh", "poll now"),
+        Binding("q", "quit", "quit"),
+    ]
+
+    def __init__(self, endpoint: str, signer: RequestSigner, *, region: str = "us-east-1",
+                 interval: float = 1.0) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+        self.signer = signer
+        self.region = region
+        self.interval = interval
+        self.known: dict[str, TableInfo] | None = None  # None until the first answer
+        self.polls = 0
+        self.sub_title = f"server {endpoint} · {region}"
+        self._session: aiohttp.ClientSession | None = None
+        self._polling: Worker[None] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"asking {self.endpoint} ...", id="status")
+        yield DataTable(id="tables", cursor_type="none", zebra_stripes=True)
+        yield Static(NOTE, id="note")
+        yield RichLog(id="changes", max_lines=1_000, wrap=True)
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.query_one("#tables", DataTable).add_columns(*COLUMNS)
+        self.query_one("#changes", RichLog).border_title = "changes seen between polls"
+        self._session = aiohttp.ClientSession()
+        self.request_poll()
+        self.set_interval(self.interval, self.request_poll)
+
+    async def on_unmount(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def action_refresh(self) -> None:
+        self.request_poll()
+
+    def request_poll(self) -> None:
+        """Poll, unless a poll is still waiting for its answer (a slow server is not
+        asked faster than it answers)."""
+        if self._polling is None or self._polling.is_finished:
+            self._polling = self.poll()
+
+    @work(group="poll")
+    async def poll(self) -> None:
+        """Ask the endpoint for its tables and show the answer (or why there is none)."""
+        assert self._session is not None
+        status = self.query_one("#status", Static)
+        try:
+            tables = await TablePoller(self.endpoint, self.signer, self._session).tables()
+        except PollError as error:
+            status.update(Text(f"{error} (trying again every {self.interval:g} s)", "bold red"))
+            return
+        self.polls += 1
+        self.show(tables)
+        count = f"{len(tables)} table{'s' * (len(tables) != 1)}"
+        status.update(Text.assemble((self.endpoint, "bold"), f"  region {self.region}  {count}  ",
+                                    ("answered at " + time.strftime("%H:%M:%S"), "green")))
+
+    def show(self, tables: list[TableInfo]) -> None:
+        """Fill the table of tables and log what changed since the last answer."""
+        grid = self.query_one("#tables", DataTable)
+        grid.clear()
+        for table in tables:
+            status = Text(table.status, "green" if table.status == "ACTIVE" else "yellow")
+            grid.add_row(table.name, status, table.keys, f"{table.items:,}",
+                         human_bytes(table.size_bytes), table.billing, key=table.name)
+        now = {table.name: table for table in tables}
+        log = self.query_one("#changes", RichLog)
+        stamp = time.strftime("%H:%M:%S")
+        for line in changes(self.known, now):
+            log.write(Text.assemble((f"{stamp}  ", "dim"), line), expand=True)
+        self.known = now
+
+
+def changes(before: dict[str, TableInfo] | None, after: dict[str, TableInfo]) -> list[str]:
+    """What differs between two polls, as lines for the log."""
+    if before is None:
+        return [f"{len(after)} table{'s' * (len(after) != 1)} at the first poll"]
+    lines = [f"table {name} appears ({after[name].status})" for name in after if name not in before]
+    lines += [f"table {name} is gone" for name in before if name not in after]
+    for name in sorted(after.keys() & before.keys()):
+        old, new = before[name], after[name]
+        if old.status != new.status:
+            lines.append(f"table {name}: {old.status} -> {new.status}")
+        if old.items != new.items:
+            lines.append(f"table {name}: {old.items:,} -> {new.items:,} items")
+    return lines
