@@ -1,15 +1,15 @@
 """`python -m dynamo.paxos`: one replication group's failover, told step by step.
 
-Three replicas run in the deterministic simulator (dynamo.sim) with a client
-writing to them. The story the demo prints is §6.2's: a leader is elected and
+By default the group runs for real: three replica processes on loopback
+(dynamo.net), a client writing over TCP, the leader killed with SIGKILL, and
+every acknowledged write read back afterwards.
+
+With `--sim` three replicas run in the deterministic simulator (dynamo.sim)
+with a client writing to them, timed to the simulated millisecond. The story the demo prints is §6.2's: a leader is elected and
 takes its lease, writes are acknowledged by a quorum, the leader crashes, the
 followers notice and elect a new leader, which waits out the old lease before
 it serves, writes resume, the old leader comes back as a follower, and no
 acknowledged write is lost. The same seed prints the same story.
-
-With `--tcp` the same replicas run for real instead: three processes on
-loopback (dynamo.net), a client writing over TCP, the leader killed with
-SIGKILL, and every acknowledged write read back afterwards.
 
 (This module alone in dynamo.paxos imports drivers, the simulator and the
 TCP runtime: the demo needs one, and the layer's replicas never do.)
@@ -115,12 +115,14 @@ def lost_writes(sim: Simulator, records: Sequence[OpRecord]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dynamo.paxos", description=__doc__.split("\n")[0])
-    parser.add_argument("--seed", type=int, default=7, help="the simulation's seed (default 7)")
-    parser.add_argument("--writes", type=int, default=90, help="how many writes the client makes")
-    parser.add_argument("--tcp", action="store_true",
-                        help="run three real processes on loopback instead of the simulator")
+    parser.add_argument("--sim", action="store_true",
+                        help="run the group in the deterministic simulator, not as processes")
+    parser.add_argument("--seed", type=int, default=7,
+                        help="with --sim: the simulation's seed (default 7)")
+    parser.add_argument("--writes", type=int, default=90,
+                        help="with --sim: how many writes the client makes")
     args = parser.parse_args(argv)
-    if args.tcp:
+    if not args.sim:
         return run_over_tcp()
     sim, records = run_group(args.seed, args.writes)
     print(f"A Multi-Paxos replication group of {len(NODES)} replicas "

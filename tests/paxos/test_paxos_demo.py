@@ -1,4 +1,4 @@
-"""`python -m dynamo.paxos` tells the failover story of §6.2, and keeps every acknowledged write."""
+"""`python -m dynamo.paxos --sim` tells the failover story of §6.2, and keeps every acknowledged write."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dynamo.paxos.__main__ import main
 @pytest.mark.parametrize("seed", [7, 8])
 def test_the_demo_elects_crashes_waits_out_the_lease_and_loses_nothing(seed, capsys) -> None:
     """§6.2: elected, crash, new election, the lease wait, writes resume, nothing lost."""
-    assert main(["--seed", str(seed)]) == 0
+    assert main(["--sim", "--seed", str(seed)]) == 0
     out = capsys.readouterr().out
     times = {kind: [float(m) for m in re.findall(rf"^\s*(\d+) ms .*{kind}", out, re.M)]
              for kind in ("is elected leader", "holds a lease", "crashes")}
