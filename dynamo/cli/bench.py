@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -45,6 +46,8 @@ class BenchResult:
     p95_ms: float
     p99_ms: float
     max_ms: float
+    client_cpu_us_per_op: float = 0.0
+    server_cpu_us_per_op: float | None = None
     server_peak_rss_mb: float | None = None
 
 
@@ -62,13 +65,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--table", default="bench")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--server-pid", type=int, help="also report this process's peak RSS")
+    parser.add_argument("--server-pid", type=int,
+                        help="also report this process's CPU per operation and peak RSS (Linux)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    result = uvloop.run(run(args))  # a lighter client leaves more CPU to the server
+    result = uvloop.run(run(args))  # the server's event loop too (docs/performance.md)
     if args.json:
         print(json.dumps(asdict(result)))
     else:
@@ -91,8 +95,10 @@ async def run(args: argparse.Namespace) -> BenchResult:
         stop_at = measure_from + args.duration
         workers = [_worker(call, args, random.Random(args.seed * 1000 + i), measure_from,
                            stop_at, latencies, errors) for i in range(args.concurrency)]
-        await asyncio.gather(_progress(latencies, measure_from, stop_at), *workers)
-    return _summarise(args, latencies, errors[0])
+        cpu = _CpuWindow(args.server_pid)
+        await asyncio.gather(_progress(latencies, measure_from, stop_at),
+                             cpu.measure(measure_from, stop_at), *workers)
+    return _summarise(args, latencies, errors[0], cpu)
 
 
 class _Caller:
@@ -176,7 +182,45 @@ async def _progress(latencies: list[float], measure_from: float, stop_at: float)
                   file=sys.stderr)
 
 
-def _summarise(args: argparse.Namespace, latencies: list[float], errors: int) -> BenchResult:
+class _CpuWindow:
+    """CPU seconds spent by this client and by the server during the measured window.
+
+    CPU time per operation hardly moves with the machine's load, unlike wall-clock
+    throughput, so it is the figure to compare two builds or event loops with.
+    The server's comes from /proc/PID/stat (Linux), when --server-pid is given.
+    """
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+        self.client_s = 0.0
+        self.server_s: float | None = None
+
+    async def measure(self, start: float, stop: float) -> None:
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(max(0.0, start - loop.time()))
+        client0, server0 = time.process_time(), _cpu_seconds(self.server_pid)
+        await asyncio.sleep(max(0.0, stop - loop.time()))
+        self.client_s = time.process_time() - client0
+        server1 = _cpu_seconds(self.server_pid)
+        if server0 is not None and server1 is not None:
+            self.server_s = server1 - server0
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process, from /proc/PID/stat."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # after the command name: state is field 3, utime and stime are fields 14 and 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _summarise(args: argparse.Namespace, latencies: list[float], errors: int,
+               cpu: _CpuWindow) -> BenchResult:
     ordered = sorted(latencies)
 
     def percentile(p: float) -> float:
@@ -189,7 +233,15 @@ def _summarise(args: argparse.Namespace, latencies: list[float], errors: int) ->
         operations=len(ordered), errors=errors, ops_per_s=len(ordered) / args.duration,
         p50_ms=percentile(0.50), p95_ms=percentile(0.95), p99_ms=percentile(0.99),
         max_ms=(ordered[-1] * 1000 if ordered else 0.0),
+        client_cpu_us_per_op=_per_op(cpu.client_s, len(ordered)) or 0.0,
+        server_cpu_us_per_op=_per_op(cpu.server_s, len(ordered)),
         server_peak_rss_mb=_peak_rss_mb(args.server_pid) if args.server_pid else None)
+
+
+def _per_op(seconds: float | None, operations: int) -> float | None:
+    if seconds is None or operations == 0:
+        return None
+    return seconds / operations * 1e6
 
 
 def _peak_rss_mb(pid: int) -> float | None:
@@ -211,6 +263,10 @@ def format_result(result: BenchResult) -> str:
         f"  latency p50 {result.p50_ms:.2f} ms  p95 {result.p95_ms:.2f} ms  "
         f"p99 {result.p99_ms:.2f} ms  max {result.max_ms:.2f} ms",
     ]
+    cpu = f"  CPU per operation: client {result.client_cpu_us_per_op:.0f} us"
+    if result.server_cpu_us_per_op is not None:
+        cpu += f", server {result.server_cpu_us_per_op:.0f} us"
+    lines.append(cpu)
     if result.server_peak_rss_mb is not None:
         lines.append(f"  server peak RSS {result.server_peak_rss_mb:.1f} MB")
     return "\n".join(lines)
