@@ -102,6 +102,10 @@ class ServerDashboard(App[None]):
         except PollError as error:
             status.update(Text(f"{error} (trying again every {self.interval:g} s)", "bold red"))
             return
+        if not self.is_running:
+            # The app began to close while the answer was on its way: Textual stops
+            # running first, then removes the screen, so there is nothing to show it in.
+            return
         self.polls += 1
         self.show(tables)
         count = f"{len(tables)} table{'s' * (len(tables) != 1)}"
