@@ -1,7 +1,7 @@
 """The control plane: CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable.
 
 A table is a name, a primary key (a partition key and an optional sort key,
-PAPER-NOTES §9), a billing mode and, in provisioned mode, read and write
+paper §3), a billing mode and, in provisioned mode, read and write
 capacity units (§4). These operations check what the shape check cannot (how
 the key schema and attribute definitions fit together, which capacity settings
 go with which billing mode), then ask the node to change its catalog, and
@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from dynamo.api import shapes
-from dynamo.cluster.node import SingleNode
+from dynamo.cluster import Database
 from dynamo.storage.catalog import TableDefinition
 from dynamo.storage.errors import ValidationException
 from dynamo.storage.keys import KeyAttribute, KeySchema
@@ -27,7 +27,7 @@ MAX_UNITS = 1_000_000_000_000
 INVALID = "One or more parameter values were invalid: "
 
 
-async def create_table(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+async def create_table(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """CreateTable: a new table, answered as CREATING."""
     refuse_unsupported(params, ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"))
     check_bounds(params.get("ProvisionedThroughput"))  # DynamoDB checks these first
@@ -50,13 +50,13 @@ async def create_table(node: SingleNode, region: str, params: dict[str, Any]) ->
     return {"TableDescription": describe(definition, (0, 0))}
 
 
-async def describe_table(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+async def describe_table(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """DescribeTable: the table's description, with its item count and size."""
     definition = await node.describe_table(region, params["TableName"])
     return {"Table": describe(definition, node.stats(definition))}
 
 
-async def list_tables(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+async def list_tables(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """ListTables: names in order, at most `Limit` (100) per page."""
     names = await node.list_tables(region)
     start = params.get("ExclusiveStartTableName")
@@ -69,7 +69,7 @@ async def list_tables(node: SingleNode, region: str, params: dict[str, Any]) -> 
     return result
 
 
-async def delete_table(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+async def delete_table(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """DeleteTable: drops the table and its items, answered as DELETING."""
     definition = await node.describe_table(region, params["TableName"])
     stats = node.stats(definition)
@@ -77,7 +77,7 @@ async def delete_table(node: SingleNode, region: str, params: dict[str, Any]) ->
     return {"TableDescription": describe(definition, stats)}
 
 
-async def update_table(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+async def update_table(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """UpdateTable: change provisioned throughput or the billing mode."""
     check_bounds(params.get("ProvisionedThroughput"))  # even before the table is looked up
     definition = await node.describe_table(region, params["TableName"])

@@ -55,6 +55,7 @@ from dynamo.storage.expressions import (
     evaluate,
     project,
 )
+from dynamo.storage.expressions.update import creates_item
 from dynamo.storage.keys import (
     EncodedKey,
     KeySchema,
@@ -111,17 +112,24 @@ class Table:
 
     # --8<-- [start:plan-put]
     def plan_put(self, item: Item, compiled: CompiledRequest | None = None,
-                 return_values: str = "NONE", return_on_ccf: str = "NONE") -> WritePlan:
-        """Plan a PutItem: replace the whole item stored under `item`'s key."""
+                 return_values: str = "NONE", return_on_ccf: str = "NONE", *,
+                 validated: bool = False) -> WritePlan:
+        """Plan a PutItem: replace the whole item stored under `item`'s key.
+
+        `validated`: the caller has already passed `item` through `validate_item`
+        (the API does, before it looks the table up), so it is not checked twice.
+        """
         check_put_delete_return_values(return_values)
         _check_return_on_ccf(return_on_ccf)
-        item = validate_item(item)
+        if not validated:
+            item = validate_item(item)
         key = item_key(self.schema, item)
-        old = self.btree.get(self.tbl, key)
-        capacity = self._write_capacity(old, item)
+        old, old_size = self.btree.get_with_size(self.tbl, key)
+        size = item_size(item)
+        capacity = ConsumedCapacity(self.definition.name, write=write_units(max(old_size, size)))
         self._check_condition(compiled, old, return_on_ccf, capacity)
         attributes = old if return_values == "ALL_OLD" else None
-        return WritePlan(Mutation(self.tbl, key, item), attributes, capacity)
+        return WritePlan(Mutation(self.tbl, key, item, size), attributes, capacity)
     # --8<-- [end:plan-put]
 
     def plan_update(self, key: Item, compiled: CompiledRequest | None = None,
@@ -134,6 +142,10 @@ class Table:
         # A failed condition is charged on the item as it stands: the update
         # was never computed.
         self._check_condition(compiled, old, return_on_ccf, self._write_capacity(old, None))
+        if old is None and compiled is not None and compiled.update is not None \
+                and not creates_item(compiled.update):
+            # Only REMOVE / DELETE, and nothing to act on: no item is created.
+            return WritePlan(None, None, self._write_capacity(None, None))
         new, changed = self._updated(encoded, old, compiled)
         attributes = _update_return_values(return_values, old, new, changed)
         capacity = self._write_capacity(old, new)
@@ -182,11 +194,16 @@ class Table:
     # -- reads ----------------------------------------------------------------
 
     def get_item(self, key: Item, consistent: bool = False,
-                 projection: Sequence[Path] | None = None) -> tuple[Item | None, ConsumedCapacity]:
-        """GetItem: the item (projected), or None, and what reading it cost."""
-        encoded = _request_key(self.schema, key)
-        item = self.btree.get(self.tbl, encoded)
-        size = 0 if item is None else item_size(item)
+                 projection: Sequence[Path] | None = None, *,
+                 validated: bool = False) -> tuple[Item | None, ConsumedCapacity]:
+        """GetItem: the item (projected), or None, and what reading it cost.
+
+        `validated`: the caller has already checked each of the key's values (the
+        API does, before it looks the table up); matching them to the key schema
+        is still this method's job.
+        """
+        encoded = request_key(self.schema, key) if validated else _request_key(self.schema, key)
+        item, size = self.btree.get_with_size(self.tbl, encoded)
         capacity = ConsumedCapacity(self.definition.name, read=read_units(size, consistent))
         if item is not None and projection:
             item = project(item, projection)

@@ -2,7 +2,7 @@
 
 Raw HTTP here (not boto3), because boto3 never sends most of these mistakes.
 Every bad request must get a 4xx with DynamoDB's error, change nothing, and
-leave the server serving (PAPER-NOTES §9, "Wire protocol" and "Errors").
+leave the server serving (Developer Guide, "DynamoDB low-level API" and "Error handling with DynamoDB").
 """
 
 from __future__ import annotations
@@ -92,7 +92,9 @@ def test_garbage_bodies_get_4xx_and_the_server_keeps_serving(server, body, expec
 
 def test_wrong_content_type_or_method_or_path_is_not_this_protocol(server):
     assert call(server, {}, content_type="text/plain")[0] == 404
-    assert call(server, b"", method="GET")[0] == 404
+    assert call(server, b"", method="PUT")[0] == 404
+    assert call(server, b"", method="GET", path="/other")[0] == 404
+    assert call(server, b"", method="OPTIONS")[0] == 404  # no Origin: not a preflight
     assert call(server, {}, path="/other")[0] == 404
     assert call(server, {}, content_type="application/json")[0] == 200
 

@@ -1,8 +1,9 @@
 """Fixtures for the conformance suite: the real `dynamo serve`, spoken to in raw, signed HTTP.
 
 The cases under `cases/` come from dynalite's test suite, which was written
-against the real DynamoDB: each records what the service answers to one
-request. They are sent here exactly as written, signed with SigV4 but not
+against the real DynamoDB, and from newer suites and captures of the service
+(`cases/fidelity.py`): each records what the service answers to one request,
+and where that answer comes from. They are sent here exactly as written, signed with SigV4 but not
 checked by any client library (boto3 would refuse many of them before they
 left the machine, hiding what the server does).
 
@@ -13,22 +14,16 @@ created once per server.
 from __future__ import annotations
 
 import http.client
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from cases import TABLES
 
+from dynamo.cli.launch import start_server
 from dynamo.cli.sigv4 import Signer
 
-ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 
 
@@ -51,37 +46,11 @@ class RawClient:
         self.connection.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_server() -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dynamo.cli.main", "serve", "--port", str(port), "--in-memory"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dynamo serve exited: {process.stderr.read().decode()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("dynamo serve did not start listening within 20 s")
-
-
 @pytest.fixture(scope="module")
 def dynamo() -> Iterator[RawClient]:
     """A fresh in-memory server for this file, with the cases' tables ACTIVE."""
-    process, port = _start_server()
-    client = RawClient(port)
+    server = start_server("--in-memory")
+    client = RawClient(server.port)
     try:
         for definition in TABLES:
             status, answer = client.call("CreateTable", definition)
@@ -91,9 +60,4 @@ def dynamo() -> Iterator[RawClient]:
         yield client
     finally:
         client.close()
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()

@@ -9,6 +9,7 @@ import pytest
 from dynamo.storage.errors import ValidationException
 from dynamo.storage.expressions import KeyRange, compile_request
 from dynamo.storage.expressions.ast import Comparison, Literal, PathRef
+from dynamo.storage.expressions.envelope import ENVELOPE
 from dynamo.storage.keys import KeyAttribute, KeySchema, encode_value
 
 TABLE = KeySchema(KeyAttribute("pk", "S"), KeyAttribute("sk", "N"))
@@ -17,9 +18,10 @@ S, N = {"S": "x"}, {"N": "1"}
 
 
 def refusal(operation, schema=TABLE, **params):
+    """DynamoDB's reason, without the envelope of the write operations (test_expr_envelope.py)."""
     with pytest.raises(ValidationException) as caught:
         compile_request(operation, params, schema)
-    return caught.value.message
+    return caught.value.message.removeprefix(ENVELOPE)
 
 
 def key_range(text, values, schema=TABLE):

@@ -47,7 +47,7 @@ def holds(text, values=None, names=None, item=ITEM):
     ("s > :v", {":v": {"S": "Z"}}, True),              # 'h' (0x68) > 'Z' (0x5A)
     ("b < :v", {":v": {"B": "AAED"}}, True),           # binaries bytewise
     ("n < :v", {":v": {"S": "zzz"}}, False),           # a type mismatch is false, no error
-    ("ss < :v", {":v": {"SS": ["z"]}}, False),         # sets are not ordered: false
+    ("ss < :v", {":v": {"S": "z"}}, False),            # a stored set is not ordered: false
     ("flag = :v", {":v": {"BOOL": True}}, True),
     ("nothing = :v", {":v": {"NULL": True}}, True),
     ("ss = :v", {":v": {"SS": ["y", "x"]}}, True),     # sets in any order

@@ -60,8 +60,16 @@ def test_contains_and_not_contains():
                                "AttributeValueList": [{"S": "a"}]}}) is True
     assert scan_filter({"s": {"ComparisonOperator": "NOT_CONTAINS",
                               "AttributeValueList": [{"S": "ell"}]}}) is False
-    assert scan_filter({"absent": {"ComparisonOperator": "NOT_CONTAINS",
-                                   "AttributeValueList": [{"S": "x"}]}}) is True
+    assert scan_filter({"s": {"ComparisonOperator": "NOT_CONTAINS",
+                              "AttributeValueList": [{"S": "x"}]}}) is True
+
+
+def test_not_contains_is_false_on_a_missing_attribute():
+    """Issue #9: NOT_CONTAINS needs the attribute (unlike `NOT contains(...)`)."""
+    spec = {"absent": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [{"S": "x"}]}}
+    assert scan_filter(spec) is False
+    assert expected(spec) is False
+    assert expected(spec, item=None) is False
 
 
 def test_conditional_operator_or_and_and():

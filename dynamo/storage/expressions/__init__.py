@@ -6,7 +6,9 @@ DynamoDB"); the chapter on storage reads the modules in this order:
 - grammar.lark, parser.py: text to syntax tree (ast.py), cached per text;
 - names.py: `#name` / `:value` placeholders and reserved words;
 - checks.py, compile.py: a request's expressions checked as DynamoDB does,
-  compiled into a `CompiledRequest`; legacy.py maps the old parameters onto
+  compiled into a `CompiledRequest`; operands.py is the table of which value
+  types each comparator and function takes; envelope.py, the wording of
+  DynamoDB's 2026 validation framework; legacy.py maps the old parameters onto
   the same tree; keyrange.py turns a key condition into a B-tree range;
 - conditions.py (`evaluate`), update.py (`apply_update`),
   projection.py (`project`): running them against items;

@@ -5,7 +5,9 @@ the request's own values are known too, and DynamoDB refuses a request whose
 values could never work, before it reads any item (Developer Guide,
 "Comparison operator and function reference", "Update expressions"):
 
-- `begins_with` of a number, `size` of a number, boolean or null,
+- a value of a type the comparator or function does not take (the table
+  in operands.py: a list with `<`, a set with `BETWEEN`, a number with
+  `begins_with`, ...), `size` of a number, boolean or null,
   `attribute_type` with a type name that does not exist;
 - `BETWEEN` bounds of different types, or the wrong way round;
 - the same path on both sides (`a = a`);
@@ -44,6 +46,7 @@ from dynamo.storage.expressions.ast import (
     SetAction,
     Update,
 )
+from dynamo.storage.expressions.operands import accepts
 
 ATTRIBUTE_TYPES = ("S", "N", "B", "NULL", "SS", "BOOL", "L", "BS", "NS", "M")
 _TYPE_NAMES = {"S": "STRING", "N": "NUMBER", "B": "BINARY", "NULL": "NULL", "BOOL": "BOOLEAN",
@@ -77,15 +80,20 @@ def check_condition(condition: Condition) -> None:
             case Comparison(op, left, right):
                 _check_distinct(op, (left, right))
                 _check_operands((left, right))
+                _check_typed(op, (left, right))
             case Between(subject, low, high):
                 _check_operands((subject, low, high))
+                _check_typed("BETWEEN", (subject, low, high))
                 _check_bounds(low, high)
             case In(subject, options):
                 _check_operands((subject, *options))
+                _check_typed("IN", (subject, *options))
             case Call(name, args):
                 _check_distinct(name, args)
                 _check_function(name, args)
                 _check_operands(args)
+                # contains(path, x): only what is looked for has a fixed type.
+                _check_typed(name, args[1:] if name == "contains" else args)
 
 
 def leaf_conditions(condition: Condition) -> Iterator[Condition]:
@@ -143,13 +151,16 @@ def _incorrect(name: str, kind: str) -> ValidationException:
                                f"operator or function: {name}, operand type: {kind}")
 
 
+def _check_typed(name: str, operands: Sequence[Operand]) -> None:
+    """Refuse an operand whose known type the operator or function does not take."""
+    for operand in operands:
+        kind = operand_type(operand)
+        if kind is not None and not accepts(name, kind):
+            raise _incorrect(name, kind)
+
+
 def _check_function(name: str, args: Sequence[Operand]) -> None:
-    if name == "begins_with":
-        for arg in args:
-            kind = operand_type(arg)
-            if kind is not None and kind not in ("S", "B"):
-                raise _incorrect(name, kind)
-    elif name == "attribute_type" and len(args) == 2:
+    if name == "attribute_type" and len(args) == 2:
         kind = operand_type(args[1])
         if kind != "S":
             raise _incorrect(name, kind or "{NS,SS,L,BS,N,M,B,BOOL,NULL,S}")

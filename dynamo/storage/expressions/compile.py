@@ -41,6 +41,7 @@ from dynamo.storage.expressions.checks import (
     check_update,
     condition_paths,
 )
+from dynamo.storage.expressions.envelope import envelope
 from dynamo.storage.expressions.keyrange import (
     KeyConditions,
     KeyRange,
@@ -50,6 +51,7 @@ from dynamo.storage.expressions.keyrange import (
 from dynamo.storage.expressions.legacy import (
     attribute_updates,
     attributes_to_get,
+    check_conditional_operator,
     expected_condition,
     filter_condition,
     legacy_key_conditions,
@@ -130,8 +132,14 @@ def compile_expressions(operation: str, params: dict[str, Any]) -> CompiledReque
     `for_schema` resolves them once the table is known.
 
     Raises:
-        ValidationException: with DynamoDB's message for the first problem found.
+        ValidationException: with DynamoDB's message for the first problem found
+            (in the 2026 envelope where DynamoDB uses it, envelope.py).
     """
+    with envelope(operation):
+        return _compile_expressions(operation, params)
+
+
+def _compile_expressions(operation: str, params: dict[str, Any]) -> CompiledRequest:
     expressions, legacy = PARAMETERS[operation]
     present = _present(operation, params)
     _check_one_style(present, expressions, legacy)
@@ -150,10 +158,13 @@ def compile_expressions(operation: str, params: dict[str, Any]) -> CompiledReque
     # DynamoDB checks AttributeUpdates before Expected.
     if "AttributeUpdates" in present:
         update = attribute_updates(present["AttributeUpdates"])
-    if "Expected" in present:
+    joined = [name for name in ("Expected", "QueryFilter", "ScanFilter") if present.get(name)]
+    if not joined:  # absent or empty: nothing for a ConditionalOperator to join
+        check_conditional_operator(operator, 0)
+    if "Expected" in joined:
         condition = expected_condition(present["Expected"], operator)
     for name in ("QueryFilter", "ScanFilter"):
-        if name in present:
+        if name in joined:
             filter_ = filter_condition(present[name], operator, name)
     paths = tuple(ref.path for ref in projection.paths) if projection else None
     if "AttributesToGet" in present:
@@ -171,7 +182,8 @@ def check_style(operation: str, params: dict[str, Any]) -> None:
     attribute values; `compile_expressions` checks it again.
     """
     expressions, legacy = PARAMETERS[operation]
-    _check_one_style(_present(operation, params), expressions, legacy)
+    with envelope(operation):
+        _check_one_style(_present(operation, params), expressions, legacy)
 
 
 def _present(operation: str, params: dict[str, Any]) -> dict[str, Any]:

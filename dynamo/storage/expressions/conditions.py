@@ -13,8 +13,10 @@ DynamoDB follows, and this evaluator with it:
   sets in any order). `<>` is its negation, so it is true when either side
   has no value.
 - `<`, `<=`, `>`, `>=` and `BETWEEN` order numbers, strings (by UTF-8 bytes)
-  and binaries (by bytes). Anything else, or two different types, is not an
-  error: the comparison is simply false.
+  and binaries (by bytes). A *stored* value of another type, or two different
+  types, is not an error: the comparison is simply false. (A `:value` of a
+  type the operator does not take never gets here: compile.py refuses it,
+  following the table in operands.py.)
 - `IN` is true when the subject equals one of the options.
 - Functions: `attribute_exists`, `attribute_not_exists`,
   `attribute_type(path, :t)`, `begins_with(path, :prefix)` (strings and

@@ -44,21 +44,13 @@ from dynamo.storage.expressions.ast import (
     Update,
 )
 from dynamo.storage.expressions.keyrange import KeyConditions
+from dynamo.storage.expressions.operands import legacy_accepts
 
 INVALID = "One or more parameter values were invalid: "
-# What KeyConditions answers to a wrong number of values (Expected and the filters name
-# the operator instead).
-FILTER_ARGUMENT_COUNT = ("The attempted filter operation is not supported for the provided "
-                         "filter argument count")
 
 # How many values each ComparisonOperator takes (IN: one or more).
 _ARITY = {"NULL": 0, "NOT_NULL": 0, "EQ": 1, "NE": 1, "LE": 1, "LT": 1, "GE": 1, "GT": 1,
           "CONTAINS": 1, "NOT_CONTAINS": 1, "BEGINS_WITH": 1, "IN": None, "BETWEEN": 2}
-_ALL_TYPES = ("S", "N", "B", "SS", "NS", "BS", "L", "M", "BOOL", "NULL")
-_SCALARS = ("S", "N", "B")
-_VALUE_TYPES = {"EQ": _ALL_TYPES, "NE": _ALL_TYPES, "LE": _SCALARS, "LT": _SCALARS,
-                "GE": _SCALARS, "GT": _SCALARS, "CONTAINS": _SCALARS, "NOT_CONTAINS": _SCALARS,
-                "BEGINS_WITH": ("S", "B"), "IN": _SCALARS, "BETWEEN": _SCALARS}
 _COMPARATORS = {"EQ": "=", "NE": "<>", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">"}
 _KEY_OPERATORS = {"EQ": "=", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">",
                   "BETWEEN": "BETWEEN", "BEGINS_WITH": "begins_with"}
@@ -87,7 +79,7 @@ def _expected_part(name: str, spec: dict[str, Any]) -> Condition:
         values = spec.get("AttributeValueList")
         if values is None:
             values = [spec["Value"]] if "Value" in spec else []
-        return _comparison(name, op, _checked_values(op, values, check_types=False))
+        return _comparison(name, op, _checked_values(op, values))
     if "AttributeValueList" in spec:
         raise ValidationException(INVALID + "AttributeValueList can only be used with a "
                                   f"ComparisonOperator for Attribute: {name}")
@@ -110,7 +102,7 @@ def filter_condition(filters: Any, operator: Any, parameter: str) -> Condition:
     parts = []
     for name, spec in _entries(filters, parameter):
         op = _operator(spec, parameter)
-        values = _checked_values(op, spec.get("AttributeValueList") or [], check_types=True)
+        values = _checked_values(op, spec.get("AttributeValueList") or [])
         parts.append(_comparison(name, op, values))
     return _joined(parts, operator)
 
@@ -122,8 +114,7 @@ def legacy_key_conditions(conditions: Any) -> KeyConditions:
     entries = _entries(conditions, "KeyConditions")
     for name, spec in entries:
         op = _operator(spec, "KeyConditions")
-        values = _checked_values(op, spec.get("AttributeValueList") or [], check_types=True,
-                                 count_error=FILTER_ARGUMENT_COUNT)
+        values = _checked_values(op, spec.get("AttributeValueList") or [])
         result[name] = (op, tuple(values))
     if len(result) not in (1, 2):
         raise ValidationException("Conditions can be of length 1 or 2 only")
@@ -187,6 +178,26 @@ def attributes_to_get(names: Any) -> tuple[Path, ...]:
 
 
 # ------------------------------------------------------------------- shared
+def check_conditional_operator(operator: Any, conditions: int) -> None:
+    """ConditionalOperator joins two or more conditions of Expected or a filter.
+
+    `conditions` is how many there are (0: the request has no Expected and no
+    filter, or an empty one).
+    """
+    if operator is None:
+        return
+    if operator not in ("AND", "OR"):
+        raise ValidationException(
+            f"1 validation error detected: Value '{operator}' at 'conditionalOperator' failed "
+            "to satisfy constraint: Member must satisfy enum value set: [OR, AND]")
+    if conditions == 0:
+        raise ValidationException("ConditionalOperator cannot be used without Filter or "
+                                  "Expected")
+    if conditions == 1:
+        raise ValidationException("ConditionalOperator can only be used when Filter or "
+                                  "Expected has two or more elements")
+
+
 def _entries(mapping: Any, parameter: str) -> list[tuple[str, dict[str, Any]]]:
     if not isinstance(mapping, dict) or not all(isinstance(v, dict) for v in mapping.values()):
         raise ValidationException(f"{parameter} must be a map of attribute names to conditions")
@@ -204,24 +215,22 @@ def _operator(spec: dict[str, Any], parameter: str) -> str:
     return op
 
 
-def _checked_values(op: str, raw: Any, check_types: bool,
-                    count_error: str | None = None) -> list[AttributeValue]:
-    """Check a condition's values; `count_error` is the message for a wrong number of them
-    (Expected names the operator; KeyConditions and the filters say it another way)."""
+def _checked_values(op: str, raw: Any) -> list[AttributeValue]:
+    """Check a condition's values: how many, all of one type, a type the operator takes
+    (operands.py)."""
     values = [validate_value(value) for value in (raw if isinstance(raw, list) else [raw])]
     arity = _ARITY[op]
     if (arity is None and not values) or (arity is not None and len(values) != arity):
-        raise ValidationException(count_error or INVALID + f"Invalid number of argument(s) "
-                                  f"for the {op} ComparisonOperator")
+        raise ValidationException(INVALID + f"Invalid number of argument(s) for the {op} "
+                                  "ComparisonOperator")
     kinds = [type_of(value) for value in values]
     if any(kind != kinds[0] for kind in kinds):
         raise ValidationException(INVALID + "AttributeValues inside AttributeValueList must be "
                                   "of same type")
-    if check_types:
-        for kind in kinds:
-            if kind not in _VALUE_TYPES.get(op, ()):
-                raise ValidationException(INVALID + f"ComparisonOperator {op} is not valid for "
-                                          f"{kind} AttributeValue type")
+    for kind in kinds:
+        if not legacy_accepts(op, kind):
+            raise ValidationException(INVALID + f"ComparisonOperator {op} is not valid for "
+                                      f"{kind} AttributeValue type")
     if op == "BETWEEN" and (compare_values(values[0], values[1]) or 0) > 0:
         raise ValidationException("The BETWEEN condition was provided a range where the lower "
                                   "bound is greater than the upper bound")
@@ -241,7 +250,9 @@ def _comparison(name: str, op: str, values: list[AttributeValue]) -> Condition:
         case "CONTAINS":
             return Call("contains", (path, literals[0]))
         case "NOT_CONTAINS":
-            return Not(Call("contains", (path, literals[0])))
+            # Unlike `NOT contains(...)`, NOT_CONTAINS is false on a missing attribute.
+            return And((Call("attribute_exists", (path,)),
+                        Not(Call("contains", (path, literals[0])))))
         case "BEGINS_WITH":
             return Call("begins_with", (path, literals[0]))
         case "IN":
@@ -250,10 +261,7 @@ def _comparison(name: str, op: str, values: list[AttributeValue]) -> Condition:
 
 
 def _joined(parts: list[Condition], operator: Any) -> Condition:
-    if operator not in (None, "AND", "OR"):
-        raise ValidationException(
-            f"1 validation error detected: Value '{operator}' at 'conditionalOperator' failed "
-            "to satisfy constraint: Member must satisfy enum value set: [OR, AND]")
+    check_conditional_operator(operator, len(parts))
     if len(parts) == 1:
         return parts[0]
     return Or(tuple(parts)) if operator == "OR" else And(tuple(parts))

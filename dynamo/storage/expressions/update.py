@@ -96,6 +96,19 @@ def apply_update(update: Update, item: Item) -> UpdatedItem:
     return UpdatedItem(result, tuple(action.path.path for action in actions))
 
 
+def creates_item(update: Update) -> bool:
+    """Whether this update, applied to a missing item, creates it.
+
+    SET and ADD always write a value. REMOVE and DELETE find nothing to act on
+    in a missing item, so an update made only of them leaves no item behind
+    (DynamoDB neither stores the bare key nor returns `Attributes`). An update
+    with no action at all (no UpdateExpression, an empty AttributeUpdates)
+    creates the item with its key alone.
+    """
+    actions = update.actions
+    return not actions or any(isinstance(a, (SetAction, AddAction)) for a in actions)
+
+
 def _copy(value: Item | AttributeValue | None) -> Any:
     """A deep copy. Items are plain JSON, and a JSON round trip through orjson
     copies them several times faster than copy.deepcopy."""

@@ -12,6 +12,7 @@ from cases import (
     Call,
     Scenario,
     conditional,
+    enveloped,
     not_found,
     validation,
 )
@@ -21,13 +22,13 @@ ERRORS = [
                "2 validation errors detected: Value null at 'tableName' failed to satisfy "
                "constraint: Member must not be null; Value null at 'key' failed to satisfy "
                "constraint: Member must not be null"),
-    validation("should return ValidationException if expression and non-expression",
+    enveloped(validation("should return ValidationException if expression and non-expression",
                {"TableName": "abc", "Key": {"a": {}}, "Expected": {"a": {}},
                 "ExpressionAttributeNames": {}, "ExpressionAttributeValues": {},
                 "ConditionExpression": ""},
                "Can not use both expression and non-expression parameters in the same request: "
                "Non-expression parameters: {Expected} Expression parameters: "
-               "{ConditionExpression}"),
+               "{ConditionExpression}")),
     validation("should return ValidationException for unsupported datatype in Key",
                {"TableName": "abc", "Key": {"a": {}}, "Expected": {"a": {}}},
                "Supplied AttributeValue is empty, must contain exactly one of the supported "
@@ -45,9 +46,9 @@ ERRORS = [
     validation("should return ValidationException if no value and no exists",
                {"TableName": "abc", "Key": {}, "Expected": {"a": {}}},
                INVALID + "Value must be provided when Exists is null for Attribute: a"),
-    validation("should return ValidationException for empty ConditionExpression",
+    enveloped(validation("should return ValidationException for empty ConditionExpression",
                {"TableName": "abc", "Key": {}, "ConditionExpression": ""},
-               "Invalid ConditionExpression: The expression can not be empty;"),
+               "Invalid ConditionExpression: The expression can not be empty;")),
     not_found("should return ResourceNotFoundException if key is empty and table does not exist",
               {"TableName": "abc-does-not-exist", "Key": {}}),
     validation("should return ValidationException if key is empty and table does exist",

@@ -14,6 +14,7 @@ from cases import (
     Call,
     Scenario,
     conditional,
+    enveloped,
     not_found,
     serialization,
     validation,
@@ -78,24 +79,24 @@ ERRORS = [
                "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]; Value 'hi' at "
                "'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy "
                "enum value set: [SIZE, NONE]"),
-    validation("should return ValidationException if expression and non-expression",
+    enveloped(validation("should return ValidationException if expression and non-expression",
                {"TableName": "abc", "Item": {"a": {}}, "Expected": {"a": {}},
                 "ExpressionAttributeNames": {}, "ExpressionAttributeValues": {},
                 "ConditionExpression": ""},
                "Can not use both expression and non-expression parameters in the same request: "
                "Non-expression parameters: {Expected} Expression parameters: "
-               "{ConditionExpression}"),
+               "{ConditionExpression}")),
     validation("should return ValidationException if ExpressionAttributeNames but no "
                "ConditionExpression",
                {"TableName": "abc", "Item": {"a": {}}, "Expected": {"a": {}},
                 "ExpressionAttributeNames": {}, "ExpressionAttributeValues": {}},
                "ExpressionAttributeNames can only be specified when using expressions"),
-    validation("should return ValidationException if ExpressionAttributeValues but no "
+    enveloped(validation("should return ValidationException if ExpressionAttributeValues but no "
                "ConditionExpression",
                {"TableName": "abc", "Item": {"a": {}}, "Expected": {"a": {}},
                 "ExpressionAttributeValues": {}},
                "ExpressionAttributeValues can only be specified when using expressions: "
-               "ConditionExpression is null"),
+               "ConditionExpression is null")),
     *[validation("should return ValidationException for unsupported datatype in Item",
                  {"TableName": "abc", "Item": {"a": value}, "Expected": {"a": {}}}, _EMPTY_VALUE)
       for value in ({}, {"a": ""}, {"M": {"a": {}}}, {"L": [{}]}, {"L": [{"a": {}}]})],
@@ -217,9 +218,9 @@ ERRORS = [
                {"TableName": "abc", "Item": {}, "ExpressionAttributeValues": {"a": {"S": "a"}},
                 "ConditionExpression": ""},
                'ExpressionAttributeValues contains invalid key: Syntax error; key: "a"'),
-    validation("should return ValidationException for empty ConditionExpression",
+    enveloped(validation("should return ValidationException for empty ConditionExpression",
                {"TableName": "abc", "Item": {}, "ConditionExpression": ""},
-               "Invalid ConditionExpression: The expression can not be empty;"),
+               "Invalid ConditionExpression: The expression can not be empty;")),
     not_found("should return ResourceNotFoundException if key is empty and table does not exist",
               {"TableName": "abc-does-not-exist", "Item": {}}),
     *[validation("should return ValidationException if missing key",
@@ -248,10 +249,10 @@ ERRORS = [
                {"TableName": RANGE, "Item": {"a": {"S": "a"}, "b": {"S": "b" * 1025}}},
                INVALID + "Aggregated size of all range keys has exceeded the size limit of "
                "1024 bytes"),
-    *[validation("should return ValidationException if path token starts with underscore",
+    *[enveloped(validation("should return ValidationException if path token starts with underscore",
                  {"TableName": RANGE, "Item": {"a": {"S": "a"}, "b": {"S": "b"}},
                   "ConditionExpression": expression},
-                 re.compile(r"^Invalid ConditionExpression: Syntax error;"))
+                 re.compile(r"^Invalid ConditionExpression: Syntax error;")))
       for expression in ("attribute_not_exists(_c)", "attribute_not_exists(c._d)")],
     *[conditional("should return ConditionalCheckFailedException if expecting non-existent key "
                   "to exist", {"TableName": HASH, "Item": {"a": {"S": "missing-put"}}, **extra})

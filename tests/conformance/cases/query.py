@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-from cases import HASH, INVALID, RANGE, RANGE_N, Call, Scenario, not_found, validation
+from cases import (
+    HASH,
+    INVALID,
+    ISSUE_9,
+    RANGE,
+    RANGE_N,
+    Call,
+    Scenario,
+    not_found,
+    reworded,
+    validation,
+)
 
+# dynalite's wording for a wrong number of KeyConditions values; DynamoDB now
+# names the operator, as it does for Expected (issue #9).
 _ARGUMENT_COUNT = ("The attempted filter operation is not supported for the provided filter "
                    "argument count")
+
+
+def _count(op: str) -> str:
+    return INVALID + f"Invalid number of argument(s) for the {op} ComparisonOperator"
+
 _NOT_INDEXABLE = "Attempted conditional constraint is not an indexable operation"
 _START_INVALID = "The provided starting key is invalid"
 _NULL_A = {"a": {"ComparisonOperator": "NULL"}}
@@ -31,10 +49,12 @@ ERRORS = [
                "in the request."),
     validation("should return ValidationException for empty conditions",
                _query(KeyConditions={}), "Conditions can be of length 1 or 2 only"),
-    validation("should return ValidationException for incorrect number of filter arguments",
-               _query(KeyConditions={"a": {"ComparisonOperator": "EQ"},
-                                     "b": {"ComparisonOperator": "NULL"},
-                                     "c": {"ComparisonOperator": "NULL"}}), _ARGUMENT_COUNT),
+    reworded(validation("should return ValidationException for incorrect number of filter "
+                        "arguments",
+                        _query(KeyConditions={"a": {"ComparisonOperator": "EQ"},
+                                              "b": {"ComparisonOperator": "NULL"},
+                                              "c": {"ComparisonOperator": "NULL"}}),
+                        _ARGUMENT_COUNT), _count("EQ"), ISSUE_9),
     validation("should return ValidationException for bad key type",
                _query(KeyConditions={"a": {"ComparisonOperator": "EQ",
                                            "AttributeValueList": [{}]},
@@ -48,10 +68,10 @@ ERRORS = [
                                      "b": {"ComparisonOperator": "NULL"},
                                      "c": {"ComparisonOperator": "NULL"}}),
                "The parameter cannot be converted to a numeric value: b"),
-    *[validation(f"should return ValidationException for {count} args to {op}",
-                 _query(KeyConditions={"a": {"ComparisonOperator": op, **(
-                     {"AttributeValueList": [{"S": "a"}] * count} if count else {})}}),
-                 _ARGUMENT_COUNT)
+    *[reworded(validation(f"should return ValidationException for {count} args to {op}",
+                          _query(KeyConditions={"a": {"ComparisonOperator": op, **(
+                              {"AttributeValueList": [{"S": "a"}] * count} if count else {})}}),
+                          _ARGUMENT_COUNT), _count(op), ISSUE_9)
       for op, count in (("NULL", 1), ("NOT_NULL", 1), ("NE", 0), ("NE", 2), ("LE", 0),
                         ("LT", 2), ("GE", 0), ("GT", 2), ("CONTAINS", 0),
                         ("NOT_CONTAINS", 2), ("BEGINS_WITH", 0), ("BEGINS_WITH", 2),

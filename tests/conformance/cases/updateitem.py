@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from cases import HASH, INVALID, NO_MATCH, RANGE, Call, Scenario, not_found, validation
+from cases import HASH, INVALID, NO_MATCH, RANGE, Call, Scenario, enveloped, not_found, validation
 
 _VALUES = {":a": {"S": "a"}, ":b": {"S": "a"}}
 _NAMES = {"#a": "a", "#b": "b"}
@@ -27,20 +27,20 @@ ERRORS = [
                "constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, "
                "NONE, UPDATED_NEW]; Value null at 'key' failed to satisfy constraint: Member must "
                "not be null"),
-    validation("should return ValidationException if expression and non-expression",
+    enveloped(validation("should return ValidationException if expression and non-expression",
                {"TableName": "abc", "Key": {"a": {}}, "Expected": {"a": {}},
                 "AttributeUpdates": {}, "ExpressionAttributeNames": {},
                 "ExpressionAttributeValues": {}, "ConditionExpression": "",
                 "UpdateExpression": ""},
                "Can not use both expression and non-expression parameters in the same request: "
                "Non-expression parameters: {AttributeUpdates, Expected} Expression parameters: "
-               "{UpdateExpression, ConditionExpression}"),
-    validation("should return ValidationException if ExpressionAttributeValues but no "
+               "{UpdateExpression, ConditionExpression}")),
+    enveloped(validation("should return ValidationException if ExpressionAttributeValues but no "
                "ConditionExpression",
                {"TableName": "abc", "Key": {"a": {}}, "Expected": {"a": {}},
                 "ExpressionAttributeValues": {}},
                "ExpressionAttributeValues can only be specified when using expressions: "
-               "UpdateExpression and ConditionExpression are null"),
+               "UpdateExpression and ConditionExpression are null")),
     validation("should return ValidationException for empty/invalid numbers in Key",
                {"TableName": "abc", "Key": {"a": {"N": "1e126"}}},
                "Number overflow. Attempting to store a number with magnitude larger than "
@@ -65,73 +65,73 @@ ERRORS = [
                _update("", ExpressionAttributeValues={":b": {"a": ""}, "b": {"S": "a"}},
                        ConditionExpression=""),
                'ExpressionAttributeValues contains invalid key: Syntax error; key: "b"'),
-    validation("should return ValidationException for unsupported datatype in "
+    enveloped(validation("should return ValidationException for unsupported datatype in "
                "ExpressionAttributeValues",
                _update("", ExpressionAttributeValues={":b": {}}, ConditionExpression=""),
                "ExpressionAttributeValues contains invalid value: Supplied AttributeValue is "
-               "empty, must contain exactly one of the supported datatypes for key :b"),
-    validation("should return ValidationException for invalid values in ExpressionAttributeValues",
+               "empty, must contain exactly one of the supported datatypes for key :b")),
+    enveloped(validation("should return ValidationException for invalid values in ExpressionAttributeValues",
                _update("", ExpressionAttributeValues={":b": {"SS": ["a", "a"]}},
                        ConditionExpression=""),
                "ExpressionAttributeValues contains invalid value: One or more parameter values "
-               "were invalid: Input collection [a, a] contains duplicates. for key :b"),
-    validation("should return ValidationException for empty/invalid numbers in "
+               "were invalid: Input collection [a, a] contains duplicates. for key :b")),
+    enveloped(validation("should return ValidationException for empty/invalid numbers in "
                "ExpressionAttributeValues",
                _update("", ExpressionAttributeValues={":b": {"NS": ["1", "b"]}},
                        ConditionExpression=""),
                "ExpressionAttributeValues contains invalid value: The parameter cannot be "
-               "converted to a numeric value: b for key :b"),
-    validation("should return ValidationException for empty UpdateExpression",
+               "converted to a numeric value: b for key :b")),
+    enveloped(validation("should return ValidationException for empty UpdateExpression",
                _update("", ConditionExpression=""),
-               "Invalid UpdateExpression: The expression can not be empty;"),
-    *[validation("should return ValidationException for syntax errors in UpdateExpression",
-                 _update(expression), re.compile(r"^Invalid UpdateExpression: Syntax error; "))
+               "Invalid UpdateExpression: The expression can not be empty;")),
+    *[enveloped(validation("should return ValidationException for syntax errors in UpdateExpression",
+                 _update(expression), re.compile(r"^Invalid UpdateExpression: Syntax error; ")))
       for expression in ("whatever", "add a", "delete a", "remove a = b",
                          "add a = b", "delete a b", "remove a b", "set a b", "set :a = b",
                          "remove :a", "set a = b / c", "set a = b * c", 'set a[1] = "eight"',
                          "SET a = if_not_exist(a, 100)", "set (a = (b + c))",
                          "set a = b + c + d")],
-    *[validation("should return ValidationException for reserved keywords",
+    *[enveloped(validation("should return ValidationException for reserved keywords",
                  _update(expression, ExpressionAttributeValues=_VALUES,
                          ExpressionAttributeNames=_NAMES),
                  "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved "
-                 f"keyword: {word}")
+                 f"keyword: {word}"))
       for expression, word in ((" set #c = :c set abOrt = true ", "abOrt"),
                                (" remove Absolute ", "Absolute"))],
-    validation("should return ValidationException for invalid functions in UpdateExpression",
+    enveloped(validation("should return ValidationException for invalid functions in UpdateExpression",
                _update("set #c = if_not_exist(:c) set c = d", ExpressionAttributeValues=_VALUES,
                        ExpressionAttributeNames=_NAMES),
-               re.compile(r"^Invalid UpdateExpression: Invalid function name; function: ")),
-    *[validation("should return ValidationException for multiple sections",
+               re.compile(r"^Invalid UpdateExpression: Invalid function name; function: "))),
+    *[enveloped(validation("should return ValidationException for multiple sections",
                  _update(expression, ExpressionAttributeValues=_VALUES,
                          ExpressionAttributeNames=_NAMES),
                  f'Invalid UpdateExpression: The "{section}" section can only be used once in '
-                 "an update expression;")
+                 "an update expression;"))
       for expression, section in (("set a = #c set c = :d", "SET"),
                                   ("remove #d set a = b remove e", "REMOVE"),
                                   ("add #d :e set a = b add e :f", "ADD"),
                                   ("delete #d :e set a = b delete #e :f", "DELETE"))],
-    *[validation("should return ValidationException for overlapping paths in UpdateExpression",
+    *[enveloped(validation("should return ValidationException for overlapping paths in UpdateExpression",
                  _update(expression, ExpressionAttributeNames={"#c": "c", "#d": "[3]"}),
                  "Invalid UpdateExpression: Two document paths overlap with each other; must "
-                 f"remove or rewrite one of these paths; path one: {one}, path two: {two}")
+                 f"remove or rewrite one of these paths; path one: {one}, path two: {two}"))
       for expression, one, two in (
           ("set c.b.#c = a, c = a, #d = a", "[c, b, c]", "[c]"),
           ("set a = b remove a, #c, #d", "[a]", "[a]"),
           ("set #c[3].#d = a, #c[3] = a", "[c, [3], [3]]", "[c, [3]]"),
           ("remove c, #c.a, #d", "[c]", "[c, a]"),
           ("remove a, #c, a, #d", "[a]", "[a]"))],
-    *[validation("should return ValidationException for conflicting paths in UpdateExpression",
+    *[enveloped(validation("should return ValidationException for conflicting paths in UpdateExpression",
                  _update(expression, ExpressionAttributeNames={"#b": "b", "#c": "c",
                                                                "#d": "[3]"}),
                  "Invalid UpdateExpression: Two document paths conflict with each other; must "
-                 f"remove or rewrite one of these paths; path one: {one}, path two: {two}")
+                 f"remove or rewrite one of these paths; path one: {one}, path two: {two}"))
       for expression, one, two in (
           ("remove a.#c set a[1] = #d", "[a, c]", "[a, [1]]"),)],
-    *[validation("should return ValidationException for incorrect types in UpdateExpression",
+    *[enveloped(validation("should return ValidationException for incorrect types in UpdateExpression",
                  _update(expression, ExpressionAttributeValues={":a": value, ":b": {"S": "a"}}),
                  "Invalid UpdateExpression: Incorrect operand type for operator or function; "
-                 f"operator: {operator}, operand type: {kind}")
+                 f"operator: {operator}, operand type: {kind}"))
       for expression, value, operator, kind in (
           ("delete a.b :a", {"S": "a"}, "DELETE", "STRING"),
           ("add a.b :a", {"NULL": "1"}, "ADD", "NULL"),
