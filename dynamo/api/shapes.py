@@ -2,7 +2,7 @@
 
 DynamoDB's front end (Amazon's "Coral" service framework) reads a request
 against the operation's model before any code of the operation runs. Two kinds
-of mistake are caught there, each with its own error (PAPER-NOTES §9, "Errors"):
+of mistake are caught there, each with its own error (Developer Guide, "Error handling with DynamoDB"):
 
 1. A member of the wrong JSON type (a number where a string belongs, a list
    where a structure belongs) cannot even be deserialised:
@@ -144,7 +144,7 @@ class ControlPlaneTableName(String):
 def require_table_name(shape: Structure, params: dict[str, Any]) -> None:
     """A missing TableName, for an operation whose TableName is a ControlPlaneTableName."""
     member = shape.members.get("TableName")
-    if "TableName" not in params and isinstance(member, ControlPlaneTableName):
+    if params.get("TableName") is None and isinstance(member, ControlPlaneTableName):
         raise ValidationException(member.missing)
 
 
@@ -207,6 +207,8 @@ class ListOf(Shape):
         for index, element in enumerate(value, start=1):
             if element is not None:
                 self.member.check(element, f"{path}.{index}.member", problems)
+            elif _needs_value(self.member):
+                problems.append(_problem(None, f"{path}.{index}.member", "Member must not be null"))
 
     def length_problems(self, value: list[Any]) -> list[str]:
         """The length constraints this list breaks, in Coral's words."""
@@ -247,6 +249,8 @@ class MapOf(Shape):
         broken_lengths = False
         for key, element in value.items():
             if element is None:
+                if _needs_value(self.value):
+                    problems.append(_problem(None, f"{path}.{key}.member", "Member must not be null"))
                 continue
             if isinstance(self.value, ListOf) and isinstance(element, list):
                 # Coral reports a bad list length inside a map once, for the whole map.
@@ -260,6 +264,17 @@ class MapOf(Shape):
             problems.append(_problem(
                 value, path, f"Map value must satisfy constraint: [{constraints}]"))
         return value
+
+
+def _needs_value(shape: Shape) -> bool:
+    """Whether a null list element or map value of this shape is refused.
+
+    The operations read the members of a structure, list or map element, so a
+    null one is "Member must not be null" at the element's path (a null string
+    or attribute value is left for the operation's own check). DynamoDB's
+    reference does not say what Coral answers here; this keeps it a 400.
+    """
+    return isinstance(shape, Structure | ListOf | MapOf)
 
 
 def _key_problems(shape: String, key: str) -> bool:

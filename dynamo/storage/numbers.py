@@ -54,7 +54,13 @@ def parse_number(text: str) -> Decimal:
     if not isinstance(text, str) or not _NUMBER.match(text):
         suffix = f": {text}" if isinstance(text, str) and text else ""
         raise ValidationException(NOT_A_NUMBER + suffix)
-    return check_number(Decimal(text))
+    try:
+        value = Decimal(text)
+    except decimal.InvalidOperation:
+        # An exponent past what a decimal can hold (1e9999999999999999999): no number at
+        # all, as for Java's BigDecimal, which DynamoDB's messages come from.
+        raise ValidationException(f"{NOT_A_NUMBER}: {text}") from None
+    return check_number(value)
 
 
 def check_number(value: Decimal) -> Decimal:
