@@ -14,6 +14,9 @@ that can be rebuilt from the log. This module is one replica's log:
   dirty pages, so nothing it says afterwards can be trusted (PostgreSQL's
   "fsyncgate"). Reopening the log runs recovery again.
 
+Every change to the disk goes through a `FileLayer` (files.py): the real one by
+default, a simulated disk that loses unsynced writes in the power-loss tests.
+
 Thread-safety: every public method takes one lock, so a group-commit thread may
 append while the event loop thread replays or checkpoints.
 """
@@ -26,13 +29,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
+from dynamo.wal.files import FileLayer, default_files, make_directory
 from dynamo.wal.recovery import RecoveryReport, frames_of, recover
-from dynamo.wal.segment import (
-    SegmentInfo,
-    encode_frame,
-    fsync_directory,
-    segment_name,
-)
+from dynamo.wal.segment import SegmentInfo, encode_frame, segment_name
 
 FsyncPolicy = Literal["always", "none"]
 DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024
@@ -46,15 +45,21 @@ class WriteAheadLog:
     """An append-only, segmented log of opaque records, each with an LSN (1, 2, 3, ...)."""
 
     def __init__(
-        self, directory: Path, segments: list[SegmentInfo], fsync: FsyncPolicy, segment_bytes: int
+        self,
+        directory: Path,
+        segments: list[SegmentInfo],
+        fsync: FsyncPolicy,
+        segment_bytes: int,
+        files: FileLayer,
     ) -> None:
         self.directory = directory
+        self._files = files
         self.fsync_policy: FsyncPolicy = fsync
         self.segment_bytes = segment_bytes
         self._segments = segments
         self._lock = threading.Lock()
         self._failure: BaseException | None = None
-        self._fd = os.open(segments[-1].path, os.O_WRONLY)
+        self._fd = files.open_write(segments[-1].path)
         self.fsyncs = 0  # counted for the benchmark and the lesson
 
     @classmethod
@@ -64,19 +69,22 @@ class WriteAheadLog:
         *,
         fsync: FsyncPolicy = "always",
         segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        files: FileLayer | None = None,
     ) -> tuple[WriteAheadLog, RecoveryReport]:
         """Open (creating if needed) the log in `directory`, recovering it first.
 
+        `files` is the file layer (files.py); by default the process's, the real disk.
         Raises CorruptLogError if recovery finds damage a crash cannot explain.
         """
         if fsync not in ("always", "none"):
             raise ValueError(f"fsync policy must be 'always' or 'none', not {fsync!r}")
+        files = files or default_files()
         path = Path(directory)
-        path.mkdir(parents=True, exist_ok=True)
-        segments, report = recover(path)
+        make_directory(path, files)  # durably: a log whose directory vanishes loses every record
+        segments, report = recover(path, files)
         if not segments:
-            segments = [_create_segment(path, 1)]
-        return cls(path, segments, fsync, segment_bytes), report
+            segments = [_create_segment(path, 1, files)]
+        return cls(path, segments, fsync, segment_bytes, files), report
 
     # --- appending ---------------------------------------------------------------------
 
@@ -126,9 +134,9 @@ class WriteAheadLog:
         try:
             written = 0
             while written < len(data):
-                written += os.pwrite(self._fd, data[written:], active.size + written)
+                written += self._files.pwrite(self._fd, data[written:], active.size + written)
             if self.fsync_policy == "always":
-                os.fsync(self._fd)
+                self._files.fsync(self._fd)
                 self.fsyncs += 1
         except BaseException as error:
             self._failure = error
@@ -139,16 +147,16 @@ class WriteAheadLog:
     def _roll_back(self, size: int) -> None:
         """Best effort: cut the unacknowledged bytes so the file holds only acknowledged records."""
         try:
-            os.ftruncate(self._fd, size)
+            self._files.ftruncate(self._fd, size)
         except OSError:
             pass  # recovery on reopen treats whatever is left as a torn tail
 
     def _seal_and_rotate(self) -> None:
         """Seal the newest segment (already durable) and start the next one."""
         sealed = self._segments[-1]
-        new = _create_segment(self.directory, sealed.last_lsn + 1)
-        os.close(self._fd)
-        self._fd = os.open(new.path, os.O_WRONLY)
+        new = _create_segment(self.directory, sealed.last_lsn + 1, self._files)
+        self._files.close(self._fd)
+        self._fd = self._files.open_write(new.path)
         self._segments[-1] = SegmentInfo(
             sealed.path, sealed.first_lsn, sealed.last_lsn, sealed.size, sealed=True
         )
@@ -190,14 +198,14 @@ class WriteAheadLog:
         with self._lock:
             if segment != self._segments[0] or not segment.sealed:
                 raise ValueError(f"only the oldest sealed segment can be removed, not {segment.path}")
-            segment.path.unlink()
-            fsync_directory(self.directory)
+            self._files.unlink(segment.path)
+            self._files.fsync_directory(self.directory)
             self._segments.pop(0)
 
     def close(self) -> None:
         with self._lock:
             if self._fd >= 0:
-                os.close(self._fd)
+                self._files.close(self._fd)
                 self._fd = -1
 
     def snapshot(self) -> dict[str, object]:
@@ -215,9 +223,8 @@ class WriteAheadLog:
             }
 
 
-def _create_segment(directory: Path, first_lsn: int) -> SegmentInfo:
+def _create_segment(directory: Path, first_lsn: int, files: FileLayer) -> SegmentInfo:
     path = directory / segment_name(first_lsn)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    os.close(fd)
-    fsync_directory(directory)  # the new name must survive a crash, or its records would vanish
+    files.create(path)
+    files.fsync_directory(directory)  # the new name must survive a crash, or its records would vanish
     return SegmentInfo(path, first_lsn, first_lsn - 1, 0, sealed=False)

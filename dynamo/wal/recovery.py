@@ -18,10 +18,10 @@ Rules, in the order recovery applies them when a log is opened:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from dynamo.wal.files import FileLayer, default_files
 from dynamo.wal.segment import (
     BadFrame,
     Frame,
@@ -133,8 +133,9 @@ def recover_tail(scan: SegmentScan, is_newest: bool) -> int | None:
 
 
 # --8<-- [start:recover]
-def recover(directory: Path) -> tuple[list[SegmentInfo], RecoveryReport]:
-    """Check every segment, truncate a torn tail, and describe what is left."""
+def recover(directory: Path, files: FileLayer | None = None) -> tuple[list[SegmentInfo], RecoveryReport]:
+    """Check every segment, truncate a torn tail (through `files`), and describe what is left."""
+    files = files or default_files()
     found = list_segments(directory)
     segments: list[SegmentInfo] = []
     torn: TornTail | None = None
@@ -149,7 +150,7 @@ def recover(directory: Path) -> tuple[list[SegmentInfo], RecoveryReport]:
         size = len(scan.data)
         if cut is not None:
             torn = TornTail(path, cut, size - cut, scan.stop.reason if scan.stop else "")
-            truncate_file(path, cut)
+            truncate_file(path, cut, files)
             size = cut
         segments.append(SegmentInfo(path, first_lsn, scan.last_lsn, size, sealed=not is_newest))
     first = segments[0].first_lsn if segments else 1
@@ -158,14 +159,14 @@ def recover(directory: Path) -> tuple[list[SegmentInfo], RecoveryReport]:
 # --8<-- [end:recover]
 
 
-def truncate_file(path: Path, size: int) -> None:
+def truncate_file(path: Path, size: int, files: FileLayer) -> None:
     """Cut a file to `size` bytes and make the cut durable before anything is appended."""
-    fd = os.open(path, os.O_WRONLY)
+    fd = files.open_write(path)
     try:
-        os.ftruncate(fd, size)
-        os.fsync(fd)
+        files.ftruncate(fd, size)
+        files.fsync(fd)
     finally:
-        os.close(fd)
+        files.close(fd)
 
 
 def frames_of(path: Path, start: int = 0) -> list[Frame]:

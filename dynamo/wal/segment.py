@@ -23,13 +23,14 @@ damaged one had been made durable (see recovery.py).
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import google_crc32c
+
+from dynamo.wal.files import OsFiles
 
 # --8<-- [start:framing]
 MAGIC = b"\xd7AL\x01"  # 0xd7 then 'A' can never occur in UTF-8 text, so JSON payloads cannot fake it
@@ -142,13 +143,9 @@ def list_segments(directory: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def fsync_directory(directory: Path) -> None:
-    """Make a file creation, removal or rename in `directory` durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+# Make a file creation, removal or rename in a directory durable, on the real disk
+# (the archive's directory store uses it; the log goes through its FileLayer).
+fsync_directory = OsFiles.fsync_directory
 
 
 @dataclass(frozen=True)
