@@ -1,6 +1,6 @@
 """`make demo` (and `dynamo demo`): a five-minute tour of Dynamo Lab with boto3.
 
-It starts `dynamo serve --in-memory` on a free port in a subprocess, then talks
+It starts `dynamo serve --in-memory` on a port of its own in a subprocess, then talks
 to it exactly as an application talks to DynamoDB, printing each request and
 what came back: create a table, put and get an item, query an item
 collection, update under a condition, watch a condition fail with the error
@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
-import subprocess
 import sys
-import time
 from typing import Any
+
+from dynamo.cli.launch import running_server
 
 BOLD, DIM, GREEN, RED, RESET = "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[0m"
 
@@ -29,36 +28,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace | None = None) -> int:
     """Start a server, run the tour, stop the server."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "dynamo.cli.main", "serve", "--in-memory", "--port", str(port)],
-        stdout=subprocess.DEVNULL)
-    try:
-        wait_for(port)
-        tour(f"http://127.0.0.1:{port}")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with running_server("--in-memory") as server:
+        tour(server.url)
     return 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(port: int, timeout: float = 20.0) -> None:
-    """Wait until the server accepts connections."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def step(title: str, code: str) -> None:

@@ -3,7 +3,9 @@
 What it shows (paper §6.1, §6.2): writes are acknowledged once a quorum has
 them in its write-ahead logs; when the leader dies (SIGKILL, no goodbye) the
 others elect a new one, which waits out the old lease and then serves; every
-write acknowledged before the crash is still there afterwards.
+write acknowledged before the crash is still there afterwards. "Still there" is
+judged as the tests judge it, by `dynamo.checker.durability` over the history
+of the client's writes and the values consistent reads find at the end.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dynamo.checker import HistoryOp, no_lost_acknowledged_writes
 from dynamo.net.client import GroupClient
 from dynamo.net.group import LocalGroup
 from dynamo.paxos.operations import Get, NotLeader, Ok, Put, Unavailable
@@ -28,7 +31,8 @@ class DemoResult:
     second_leader: str = ""
     failover_ms: float = 0.0
     acknowledged: dict[str, str] = field(default_factory=dict)
-    lost: list[str] = field(default_factory=list)
+    history: list[HistoryOp] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)  # the durability checker's problems
 
 
 def main() -> int:
@@ -73,21 +77,31 @@ async def _story(group: LocalGroup, client: GroupClient, writes: int, say) -> De
 
 
 async def _write(client: GroupClient, result: DemoResult, phase: str, count: int, say) -> None:  # type: ignore[no-untyped-def]
+    clock = asyncio.get_running_loop().time
     for _ in range(count):
-        key = f"{phase}-{len(result.acknowledged)}"
-        answer = await client.call(Put(key, f"v{len(result.acknowledged)}"),
-                                   redirect_types=REDIRECTS, timeout_s=15.0)
+        key, value = f"{phase}-{len(result.acknowledged)}", f"v{len(result.acknowledged)}"
+        invoked = clock() * 1000
+        answer = await client.call(Put(key, value), redirect_types=REDIRECTS, timeout_s=15.0)
         if isinstance(answer, Ok):
-            result.acknowledged[key] = f"v{len(result.acknowledged)}"
+            result.acknowledged[key] = value
+            result.history.append(HistoryOp("demo", "put", key, value, invoke_ms=invoked,
+                                            complete_ms=clock() * 1000, outcome="ok"))
             say(f"  put {key} acknowledged by {client.leader_hint}")
+        else:  # gave up waiting: the write may yet happen, at any later time
+            result.history.append(HistoryOp("demo", "put", key, value, invoke_ms=invoked,
+                                            outcome="unknown"))
 
 
 async def _verify(client: GroupClient, result: DemoResult, say) -> None:  # type: ignore[no-untyped-def]
-    for key, value in result.acknowledged.items():
+    final: dict[str, str | None] = {}
+    for key in sorted({op.key for op in result.history}):
         answer = await client.call(Get(key, consistent=True), redirect_types=REDIRECTS,
                                    timeout_s=15.0)
-        if not (isinstance(answer, Ok) and answer.value == value):
-            result.lost.append(key)
-    kept = len(result.acknowledged) - len(result.lost)
+        if isinstance(answer, Ok):
+            final[key] = answer.value
+        else:
+            result.lost.append(f"key {key!r} could not be read back: {answer}")
+    result.lost += no_lost_acknowledged_writes(result.history, final)
+    kept = sum(final.get(key) == value for key, value in result.acknowledged.items())
     say(f"consistent reads find {kept} of {len(result.acknowledged)} acknowledged writes"
         + (" — none lost" if not result.lost else f" — LOST: {result.lost}"))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from dynamo.checker import as_history, no_lost_acknowledged_writes
 from dynamo.paxos.operations import Put
 from dynamo.paxos.replica import PaxosConfig, replica_factory
 from dynamo.sim.clients import Client, ClientConfig, OpRecord
@@ -96,20 +97,18 @@ def _write_batches(acked: Sequence[OpRecord]) -> list[tuple[float, str]]:
 
 
 def lost_writes(sim: Simulator, records: Sequence[OpRecord]) -> list[str]:
-    """Keys whose value on some replica is neither the last acknowledged write to it
-    nor a later write whose outcome the client never learned."""
+    """What `dynamo.checker.durability` finds wrong with each live replica's items: every
+    value must be one that some write (acknowledged, or of unknown outcome) could have
+    left last, so no acknowledged write is lost on any replica."""
+    history = as_history(records)
+    keys = {r.key for r in records}
     problems = []
-    for key in sorted({r.key for r in records}):
-        writes = [r for r in records if r.key == key]
-        acked = [i for i, r in enumerate(writes) if r.outcome == "ok"]
-        since = writes[acked[-1]:] if acked else writes
-        allowed = {r.value for r in since if r.outcome in ("ok", "unknown")}
-        if not acked:
-            allowed.add(None)
-        for node_id, node in sim.nodes.items():
-            value = node.snapshot()["items"].get(key) if node is not None else None
-            if node is not None and value not in allowed:
-                problems.append(f"{node_id} has {key}={value}, expected one of {sorted(allowed)}")
+    for node_id, node in sorted(sim.nodes.items()):
+        if node is not None:
+            items = node.kv_items()
+            final = {key: items.get(key) for key in keys}
+            problems += [f"{node_id}: {problem}"
+                         for problem in no_lost_acknowledged_writes(history, final)]
     return problems
 
 
@@ -144,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if node is not None:
             view = node.snapshot()
             print(f"  {node_id}: {view['role']:<8} commit index {view['commit_index']:>3}  "
-                  f"items {dict(sorted(view['items'].items()))}")
+                  f"items {dict(sorted(node.kv_items().items()))}")
     if problems:
         print("ACKNOWLEDGED WRITES LOST:", *problems, sep="\n  ")
         return 1

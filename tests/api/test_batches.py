@@ -1,5 +1,5 @@
 """BatchGetItem and BatchWriteItem through boto3: limits, duplicates, UnprocessedKeys
-past 16 MB, and that a bad request anywhere in a batch writes nothing (PAPER-NOTES §9)."""
+past 16 MB, and that a bad request anywhere in a batch writes nothing (API Reference, "BatchWriteItem")."""
 
 from __future__ import annotations
 

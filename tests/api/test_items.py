@@ -1,5 +1,5 @@
 """Single-item operations through boto3: PutItem, GetItem, UpdateItem, DeleteItem,
-conditions, ReturnValues, capacity units and the 400 KB item limit (PAPER-NOTES §9)."""
+conditions, ReturnValues, capacity units and the 400 KB item limit (Developer Guide, "Service, account, and table quotas")."""
 
 from __future__ import annotations
 

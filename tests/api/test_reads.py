@@ -1,5 +1,5 @@
 """Query and Scan through boto3: key conditions, order, filters, Limit, 1 MB pages,
-LastEvaluatedKey pagination and parallel scan segments (PAPER-NOTES §9)."""
+LastEvaluatedKey pagination and parallel scan segments (Developer Guide, "Paginating table query results")."""
 
 from __future__ import annotations
 

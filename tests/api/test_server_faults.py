@@ -1,5 +1,5 @@
 """A fault inside the server is DynamoDB's InternalServerError (500), logged, and the
-server goes on answering; a client mistake is never a 500 (PAPER-NOTES §9, "Errors").
+server goes on answering; a client mistake is never a 500 (Developer Guide, "Error handling with DynamoDB").
 
 This drives the ASGI application in-process, because a real fault has to be
 provoked inside it: the node's SQLite connection is closed under its feet.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
-from dynamo.paxos.__main__ import main
+from dynamo.paxos.__main__ import NODES, lost_writes, main, run_group
 
 
 @pytest.mark.parametrize("seed", [7, 8])
@@ -23,3 +24,16 @@ def test_the_demo_elects_crashes_waits_out_the_lease_and_loses_nothing(seed, cap
     assert crash < second_election < second_lease  # elected first, serves after the old lease
     assert second_lease - crash >= 900  # the old lease had most of its second left
     assert "No acknowledged write was lost" in out
+
+
+def test_the_demos_verdict_is_the_durability_checkers() -> None:
+    """"Nothing lost" is `dynamo.checker.durability`'s verdict on every replica: a write
+    acknowledged after everything the replicas hold is reported as lost on each of them."""
+    sim, records = run_group(7, 40)
+    assert lost_writes(sim, records) == []
+    last = max((r for r in records if r.outcome == "ok"), key=lambda r: r.complete_ms)
+    later = dataclasses.replace(last, value="never-stored", invoke_ms=last.complete_ms + 1,
+                                complete_ms=last.complete_ms + 2)
+    problems = lost_writes(sim, [*records, later])
+    assert sorted(p.split(":")[0] for p in problems) == sorted(NODES)
+    assert all("the last write could only have left 'never-stored'" in p for p in problems)

@@ -11,13 +11,11 @@ from a real `dynamo serve --in-memory` with two tables.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+from dynamo.cli.launch import start_server
 from dynamo.tui.simview import SimulationDashboard
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,38 +44,10 @@ async def sim_screenshot() -> str:
 # --- a real server, for the server view -------------------------------------------------------
 
 def free_port() -> int:
+    """A port nothing listens on right now, for the test of an absent server."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def start_server() -> tuple[subprocess.Popen[bytes], str]:
-    """`dynamo serve --in-memory` on a free port, once it accepts connections."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dynamo.cli.main", "serve", "--in-memory", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dynamo serve exited: {process.stderr.read().decode()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("dynamo serve did not start listening within 20 s")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def boto3_client(url: str):  # type: ignore[no-untyped-def]
@@ -131,12 +101,12 @@ async def server_screenshot(url: str) -> str:
 def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     SIM_IMAGE.write_text(asyncio.run(sim_screenshot()), encoding="utf-8")
-    process, url = start_server()
+    server = start_server("--in-memory")
     try:
-        create_tables(boto3_client(url), {"orders": 12, "users": 40})
-        SERVER_IMAGE.write_text(asyncio.run(server_screenshot(url)), encoding="utf-8")
+        create_tables(boto3_client(server.url), {"orders": 12, "users": 40})
+        SERVER_IMAGE.write_text(asyncio.run(server_screenshot(server.url)), encoding="utf-8")
     finally:
-        stop_server(process)
+        server.stop()
     print(f"wrote {SIM_IMAGE.relative_to(ROOT)} and {SERVER_IMAGE.relative_to(ROOT)}")
 
 

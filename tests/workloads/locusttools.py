@@ -3,57 +3,22 @@
 from __future__ import annotations
 
 import csv
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dynamo.cli.launch import running_server
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
 def dynamo_serve(log_path: Path) -> Iterator[str]:
-    """An in-memory `dynamo serve` on a free port; yields its URL."""
-    port = free_port()
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dynamo.cli.main", "serve", "--port", str(port), "--in-memory"],
-            stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        try:
-            _wait_listening(process, port, log_path)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_listening(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dynamo serve exited: {log_path.read_text(errors='replace')}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("dynamo serve did not start listening within 20 s")
+    """An in-memory `dynamo serve` on a port of its own; yields its URL."""
+    with running_server("--in-memory", log_path=log_path) as server:
+        yield server.url
 
 
 def run_locust(locustfile: str, host: str, csv_prefix: Path, *options: str,
