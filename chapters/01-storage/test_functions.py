@@ -45,9 +45,8 @@ def b64(data: bytes) -> str:
 
 def check(expression: str, item: dict[str, Any], values: dict[str, Any], expected: bool, rule: str) -> None:
     """Assert that a Scan's FilterExpression keeps (True) or drops (False) the item."""
-    compiled = compile_request(
-        "Scan", {"FilterExpression": expression, "ExpressionAttributeValues": values}, SCHEMA
-    )
+    request = {"FilterExpression": expression, **({"ExpressionAttributeValues": values} if values else {})}
+    compiled = compile_request("Scan", request, SCHEMA)
     try:
         kept = evaluate(compiled.filter, item)
     except NotImplementedError as error:
@@ -115,6 +114,15 @@ def test_begins_with_is_false_when_the_types_differ():
     check("NOT begins_with(Players, :p)", ITEM, {":p": {"S": "violin"}}, True, BEGINS_WITH)
 
 
+def test_begins_with_is_false_for_types_other_than_string_and_binary():
+    """Two Numbers (or two sets) of the same type are no prefix of each other, even when their
+    digits are: begins_with compares Strings and Binaries only."""
+    reissue = {**ITEM, "Reissued": {"N": "19"}, "Moods": {"SS": ["minimal"]}}
+    check("begins_with(Released, Reissued)", reissue, {}, False, BEGINS_WITH)
+    check("begins_with(Tags, Moods)", reissue, {}, False, BEGINS_WITH)
+    check("NOT begins_with(Released, Reissued)", reissue, {}, True, BEGINS_WITH)
+
+
 def test_size_of_a_string_counts_characters_not_bytes():
     """"Arvo Pärt" is 9 characters, though its UTF-8 encoding is 10 bytes."""
     check("size(Song) = :n", ITEM, {":n": {"N": "18"}}, True, SIZE)
@@ -138,6 +146,15 @@ def test_size_of_sets_lists_and_maps_counts_their_members():
     check("size(Players) = :n", ITEM, {":n": {"N": "2"}}, True, SIZE)
     check("size(Credits) = :n", ITEM, {":n": {"N": "3"}}, True, SIZE)
     check("size(Tags) BETWEEN :lo AND :hi", ITEM, {":lo": {"N": "1"}, ":hi": {"N": "2"}}, False, SIZE)
+
+
+def test_size_of_a_number_or_a_boolean_is_no_value():
+    """size() is defined for Strings, Binaries, sets, Lists and Maps only: for a Number or a
+    Boolean there is no size, so every comparison with it is false."""
+    no_size = SIZE + "; for any other type there is no size, and a comparison with no value is false"
+    check("size(Released) >= :zero", ITEM, {":zero": {"N": "0"}}, False, no_size)
+    check("size(Released) = :digits", ITEM, {":digits": {"N": "4"}}, False, no_size)
+    check("size(Live) >= :zero", ITEM, {":zero": {"N": "0"}}, False, no_size)
 
 
 def test_a_scan_filters_with_begins_with_and_size(tmp_path):

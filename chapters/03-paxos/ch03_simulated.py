@@ -59,7 +59,8 @@ def assert_safe(scenario: str, seeds: range, planted_bug: str | None = None) -> 
         if problems:
             bug = f" --planted-bug {planted_bug}" if planted_bug else ""
             print(f"replay: dynamo sim replay --seed {seed} --scenario {scenario}{bug} --minimise")
-            print_minimised(scenario, seed, planted_bug)
+            if not os.environ.get("DYNAMO_LAB_QUICK_FAILURE"):  # set by `dynamo course mutants`
+                print_minimised(scenario, seed, planted_bug)
             raise AssertionError(f"seed {seed} of {scenario}: " + "; ".join(problems[:3]))
 
 

@@ -87,6 +87,10 @@ def test_a_promise_carries_the_snapshot_when_asked_for_truncated_slots() -> None
     assert isinstance(reply, Promise) and reply.snapshot == acceptor.log.snapshot, (
         "Phase 1b: slots 3..5 were compacted into a snapshot, so a leader asking from slot 3 "
         f"must be sent the snapshot instead; got {reply!r}")
+    reply, _ = acceptor.on_prepare(Prepare(B2, 5))
+    assert isinstance(reply, Promise) and reply.snapshot == acceptor.log.snapshot, (
+        "Phase 1b: slot 5 is the last slot compacted into the snapshot (its index is 5), so a "
+        f"leader asking from slot 5 must be sent the snapshot too; got {reply!r}")
     reply, _ = acceptor.on_prepare(Prepare(B2, 6))
     assert isinstance(reply, Promise) and reply.snapshot is None, (
         f"Phase 1b: a leader asking from slot 6 (above the snapshot) needs no snapshot; got {reply!r}")
