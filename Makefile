@@ -8,13 +8,26 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: demo test install lint docs serve clean
 
+SYSTEM  := $(VENV)/.system-stamp
+MERMAID := build/mermaid/mermaid-11.17.2.min.js
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Debian packages the tests need: Chromium loads every page of the built site
+# (tests/docs), npm fetches the Mermaid script the site serves itself.
+$(SYSTEM): | $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm >/dev/null)
+	touch $(SYSTEM)
+
+$(MERMAID): | $(STAMP) $(SYSTEM)
+	$(BIN)/python docs/hooks/mermaid.py install
+
+install: $(STAMP) $(SYSTEM) $(MERMAID)
 
 demo: $(STAMP)
 	$(BIN)/python -m dynamo.cli.demo
@@ -26,11 +39,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-docs: $(STAMP)
+docs: $(STAMP) $(MERMAID)
 	$(BIN)/mkdocs build --strict --quiet
 
-test: $(STAMP) lint docs
+test: install lint docs
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 clean:
-	rm -rf $(VENV) site .pytest_cache .hypothesis
+	rm -rf $(VENV) site build .pytest_cache .hypothesis

@@ -154,9 +154,11 @@ Get a copy with those parts removed, implement them, and grade your copy:
 
 ```console
 $ dynamo course handout {number} --out ~/dynamo-{chapter.slug}
-$ cd ~/dynamo-{chapter.slug} && make install
-$ dynamo course grade {number} --repo ~/dynamo-{chapter.slug}
+$ cd ~/dynamo-{chapter.slug} && make install && . .venv/bin/activate
+$ dynamo course grade {number}
 ```
+
+The handout stubs this chapter and every later one, so it holds no later solution.
 
 | graded test | points |
 |-------------|--------|

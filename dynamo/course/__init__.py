@@ -4,9 +4,12 @@ Dynamo Lab is taught chapter by chapter. Each chapter lives in `chapters/NN-slug
 with its lesson, its assignment statement, its graded tests and a `chapter.toml`
 that names them (`chapters.py`). Reference code in `dynamo/` marks the parts a
 student writes with `# BEGIN ASSIGNMENT <id>` / `# END ASSIGNMENT` (`regions.py`);
-a handout is a copy of the repository with one chapter's regions replaced by stubs
-(`handout.py`); grading runs the chapter's graded tests against a copy and prints
-a score table (`grade.py`). One source serves as both reference and starter code.
+a handout is a copy of the repository with a chapter's regions, and those of every
+later chapter, replaced by stubs (`handout.py`); grading runs the chapter's graded
+tests against a copy and prints a score table (`grade.py`), after checking that the
+copy is the code it should grade (`preflight.py`), and explains an unexpected
+exception down to the student's line (`feedback.py`). One source serves as both
+reference and starter code.
 """
 
 from dynamo.course.chapters import (

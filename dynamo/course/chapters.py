@@ -48,7 +48,7 @@ REQUIRED = {
     "assignment": list,
     "graded": list,
 }
-OPTIONAL = {"dashboard": str}
+OPTIONAL = {"dashboard": str, "equivalent": list}  # equivalent: read by mutants.py
 
 
 class ChapterError(ValueError):

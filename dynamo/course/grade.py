@@ -1,12 +1,18 @@
 """Grading: run a chapter's graded tests against a copy of the code and score them.
 
-`dynamo course grade 02 --repo DIR` runs the graded test files of chapter 02 with
-pytest in a subprocess whose working directory and PYTHONPATH are DIR, so the
-`dynamo` under test is DIR's (a student's handout), not the one installed in the
-virtualenv; the grader checks that before running anything. The tests themselves
-come from the course repository the grader trusts (`tests_from`): when that is not
-DIR, the chapter folder is copied beside the run, so a student cannot grade
-themselves with edited tests.
+`dynamo course grade 02`, run inside a student's handout (or `--repo DIR`), runs the
+graded test files of chapter 02 with pytest in a subprocess whose working directory
+and PYTHONPATH are the copy, so the `dynamo` under test is the copy's, not the one
+installed in the virtualenv. The tests themselves come from the course repository the
+grader trusts (`tests_from`): when that is not the copy, the chapter folder is copied
+beside the run, so a student cannot grade themselves with edited tests. Before running
+anything, `preflight.py` refuses to grade the wrong code: a copy whose `import dynamo`
+is not its own, a copy that still holds the chapter's reference solution (unless
+`allow_reference`, which only the CI honesty check uses), and a copy whose chapter
+differs from the trusted course's.
+
+A test that fails on an exception it did not expect is explained by `feedback.py`: the
+check's sentence, the test's line and the deepest line of the student's code.
 
 Outcomes are read from pytest's JUnit XML report. A graded test that names a whole
 function covers all its parametrised cases; it passes only if every case does.
@@ -29,7 +35,16 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
+from dynamo.course import feedback
 from dynamo.course.chapters import Chapter, GradedTest
+from dynamo.course.feedback import Feedback, read_feedback
+from dynamo.course.preflight import (
+    GradeError,
+    check_code_under_test,
+    check_not_reference,
+    check_same_course,
+    student_files,
+)
 
 SEED_VARIABLE = "DYNAMO_LAB_SEED"
 # pytest-timeout, so a graded test that hangs fails instead of stalling the grader.
@@ -38,10 +53,6 @@ REPLAY = re.compile(r"replay:\s*(?P<command>\S.*)$", re.MULTILINE)
 SEED = re.compile(r"(?:--seed[ =]|seed[ =:]+)(?P<seed>\d+)", re.IGNORECASE)
 CAPTURED = re.compile(r"^-+ Captured (?P<stream>[\w ]+?) -+$")
 MESSAGE_LINES = 30
-
-
-class GradeError(RuntimeError):
-    """Grading could not run (the code under test is not the repository asked for...)."""
 
 
 @dataclass(frozen=True)
@@ -90,30 +101,58 @@ class GradeReport:
         return not any(result.passed for result in self.results)
 
 
-def grade(chapter: Chapter, repo: Path, *, tests_from: Path | None = None, seed: int | None = None) -> GradeReport:
+def grade(
+    chapter: Chapter,
+    repo: Path,
+    *,
+    tests_from: Path | None = None,
+    seed: int | None = None,
+    allow_reference: bool = False,
+) -> GradeReport:
     """Run `chapter`'s graded tests against the code in `repo`."""
-    return grade_many([chapter], repo, tests_from=tests_from, seed=seed)[0]
+    return grade_many([chapter], repo, tests_from=tests_from, seed=seed, allow_reference=allow_reference)[0]
 
 
 def grade_many(
-    chapters: list[Chapter], repo: Path, *, tests_from: Path | None = None, seed: int | None = None
+    chapters: list[Chapter],
+    repo: Path,
+    *,
+    tests_from: Path | None = None,
+    seed: int | None = None,
+    allow_reference: bool = False,
 ) -> list[GradeReport]:
-    """Grade several chapters in one pytest run (one report per chapter)."""
+    """Grade several chapters in one pytest run (one report per chapter).
+
+    `allow_reference` lets the code under test be the reference solution: the CI
+    honesty check grades the reference on purpose; a student's grade never should.
+    """
     repo = repo.resolve()
-    env = _environment(repo, seed)
-    _check_code_under_test(repo, env)
-    with tempfile.TemporaryDirectory(prefix="dynamo-grade-") as scratch:
-        tests_root = _tests_root(chapters, repo, tests_from, Path(scratch))
-        report = Path(scratch) / "junit.xml"
-        config = (tests_from or repo).resolve() / "pyproject.toml"
-        _run_pytest(chapters, repo, tests_root, report, env, config)
+    trusted = (tests_from or repo).resolve()
+    with tempfile.TemporaryDirectory(prefix="dynamo-grade-") as folder:
+        scratch = Path(folder)
+        env = _environment(repo, seed, scratch, student_files(trusted, chapters))
+        check_code_under_test(repo, env)
+        check_same_course(chapters, repo, trusted)
+        if not allow_reference:
+            check_not_reference(chapters, repo, trusted)
+        tests_root = _tests_root(chapters, repo, tests_from, scratch)
+        report = scratch / "junit.xml"
+        _run_pytest(chapters, repo, tests_root, report, env, trusted / "pyproject.toml")
         cases = _read_junit(report)
-    return [GradeReport(chapter, repo, _results(chapter, cases)) for chapter in chapters]
+        explained = read_feedback(Path(env[feedback.OUTPUT_VARIABLE]))
+    return [GradeReport(chapter, repo, _results(chapter, cases, explained)) for chapter in chapters]
 
 
-def _environment(repo: Path, seed: int | None) -> dict[str, str]:
+def _environment(repo: Path, seed: int | None, scratch: Path, mine: list[str]) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(repo), *filter(None, [env.get("PYTHONPATH")])])
+    plugins = scratch / "plugins"
+    plugins.mkdir()
+    shutil.copyfile(feedback.__file__, plugins / f"{feedback.PLUGIN_NAME}.py")
+    # The copy first, so `import dynamo` is the student's; then the feedback plugin's folder.
+    env["PYTHONPATH"] = os.pathsep.join([str(repo), str(plugins), *filter(None, [env.get("PYTHONPATH")])])
+    env[feedback.OUTPUT_VARIABLE] = str(scratch / "feedback.jsonl")
+    env[feedback.FILES_VARIABLE] = os.pathsep.join(str(repo / name) for name in mine)
+    env[feedback.ROOT_VARIABLE] = str(repo)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop("PYTEST_ADDOPTS", None)
     # Only the plugins graded tests need: loading every installed one (hypothesis,
@@ -122,25 +161,6 @@ def _environment(repo: Path, seed: int | None) -> dict[str, str]:
     if seed is not None:
         env[SEED_VARIABLE] = str(seed)
     return env
-
-
-def _check_code_under_test(repo: Path, env: dict[str, str]) -> None:
-    """Make sure `import dynamo` in the test run imports repo's copy, not the installed one."""
-    if not repo.is_dir():
-        raise GradeError(f"{repo} is not a folder")
-    probe = subprocess.run(
-        [sys.executable, "-c", "import dynamo; print(dynamo.__file__)"],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    imported = Path(probe.stdout.strip() or "?").resolve()
-    if probe.returncode != 0 or repo / "dynamo" not in imported.parents:
-        raise GradeError(
-            f"the code under test must be {repo / 'dynamo'}, but `import dynamo` there gives "
-            f"{imported} {probe.stderr.strip()}"
-        )
 
 
 def _tests_root(chapters: list[Chapter], repo: Path, tests_from: Path | None, scratch: Path) -> Path:
@@ -176,6 +196,8 @@ def _run_pytest(
         "junit_family=xunit2",
         "-p",
         "no:cacheprovider",
+        "-p",
+        feedback.PLUGIN_NAME,
         *PLUGINS,
         "-q",
         "--tb=short",
@@ -212,11 +234,15 @@ def _read_junit(report: Path) -> list[_Case]:
     return cases
 
 
-def _results(chapter: Chapter, cases: list[_Case]) -> tuple[TestResult, ...]:
-    return tuple(_result(chapter, graded, cases) for graded in chapter.graded)
+def _results(
+    chapter: Chapter, cases: list[_Case], explained: dict[tuple[str, str], Feedback]
+) -> tuple[TestResult, ...]:
+    return tuple(_result(chapter, graded, cases, explained) for graded in chapter.graded)
 
 
-def _result(chapter: Chapter, graded: GradedTest, cases: list[_Case]) -> TestResult:
+def _result(
+    chapter: Chapter, graded: GradedTest, cases: list[_Case], explained: dict[tuple[str, str], Feedback]
+) -> TestResult:
     module = f"chapters.{chapter.name}.{graded.file.removesuffix('.py').replace('/', '.')}"
     broken = [case for case in cases if not case.classname and case.name == module]
     if broken:  # the file did not even import: every graded test in it errors
@@ -235,7 +261,7 @@ def _result(chapter: Chapter, graded: GradedTest, cases: list[_Case]) -> TestRes
     return TestResult(
         graded,
         outcome,
-        case + _short(first.text or first.message),
+        case + _message(first, explained.get((first.classname, first.name))),
         seed=int(seed["seed"]) if seed else None,
         replay=replay["command"].strip() if replay else None,
     )
@@ -249,6 +275,13 @@ def _covers(graded: GradedTest, module: str, case: _Case) -> bool:
     if not function:
         return True
     return case.name == function or case.name.startswith(function + "[")
+
+
+def _message(case: _Case, explained: Feedback | None) -> str:
+    """An unexpected exception explained (check, test line, the student's line), else pytest's `E` lines."""
+    if explained is None or not explained.unexpected:
+        return _short(case.text or case.message)
+    return "\n".join([*explained.explain(), *_captured(case.text.strip().splitlines())])
 
 
 def _short(text: str) -> str:

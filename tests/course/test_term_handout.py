@@ -1,0 +1,48 @@
+"""A term's handout of this course holds no solution of its chapter or any later one.
+
+A term hands out chapter 01 in week 1; that copy must not contain the answers of
+chapters 02 and 03 (it once did, markers included). For every chapter, the handout
+made as `dynamo course handout CH` makes it is checked against the reference: no
+region of that chapter or a later one is still there, with or without its markers,
+while the earlier chapters keep their reference code, which the later layers need.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dynamo.course import course_root, load_chapters, make_handout
+from dynamo.course.handout import term_chapters
+from dynamo.course.preflight import reference_regions
+
+ROOT = course_root()
+CHAPTERS = load_chapters(ROOT)
+
+
+def _normalised(text: str) -> list[str]:
+    stripped = (line.strip() for line in text.splitlines())
+    return [line for line in stripped if line and not line.startswith("#")]
+
+
+def _holds(text: str, code: tuple[str, ...]) -> bool:
+    lines = _normalised(text)
+    return any(tuple(lines[i : i + len(code)]) == code for i in range(len(lines) - len(code) + 1))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda chapter: chapter.name)
+def test_a_term_handout_holds_no_solution_of_its_chapter_or_a_later_one(chapter, tmp_path):
+    later = term_chapters(CHAPTERS, chapter)
+    handout = make_handout(ROOT, chapter, tmp_path / "handout", later=later)
+    assert handout.chapters == tuple(c.name for c in [chapter, *later])
+    for each in CHAPTERS:
+        regions = reference_regions(ROOT, each)
+        assert regions, f"{each.name} has assignment regions in the reference"
+        for found in regions:
+            text = (handout.out / found.region.path).read_text(encoding="utf-8")
+            held = _holds(text, found.code)
+            if each.number >= chapter.number:
+                assert not held, f"the {chapter.name} handout holds {each.name}'s solution at {found.region.path}"
+                assert f"BEGIN ASSIGNMENT {found.region.id}" not in text
+                assert f'raise NotImplementedError("{found.region.id}:' in text
+            else:
+                assert held, f"the {chapter.name} handout lost {each.name}'s reference code at {found.region.path}"
