@@ -50,6 +50,7 @@ class SeedReport:
     faults: int
     events: int
     failover_ms: float | None
+    elections: int = 0  # "elected" announcements, the first election included
 
     def replay_command(self) -> str:
         command = f"dynamo sim replay --seed {self.seed} --scenario {self.scenario}"
@@ -80,7 +81,8 @@ def check_seed(scenario: str, seed: int, planted_bug: str | None = None) -> Seed
     result = run(scenario_named(scenario), seed, planted_bug=planted_bug)
     status, problems = judge(result)
     return SeedReport(scenario, seed, planted_bug, status, problems, len(result.history),
-                      len(result.faults), result.stats.events, result.failover_ms)
+                      len(result.faults), result.stats.events, result.failover_ms,
+                      result.elections)
 
 
 def fails(result: RunResult) -> bool:
@@ -98,6 +100,8 @@ class Summary:
     unknown: int = 0
     failures: list[SeedReport] = field(default_factory=list)
     failovers: list[float] = field(default_factory=list)
+    reelections: int = 0  # elections after each seed's first
+    reelected_seeds: int = 0
     wall_s: float = 0.0
 
     def add(self, report: SeedReport) -> None:
@@ -110,6 +114,8 @@ class Summary:
             self.failures.append(report)
         if report.failover_ms is not None:
             self.failovers.append(report.failover_ms)
+        self.reelections += max(0, report.elections - 1)
+        self.reelected_seeds += report.elections > 1
 
     def lines(self) -> list[str]:
         rate = self.events / self.wall_s if self.wall_s else 0.0
@@ -117,7 +123,9 @@ class Summary:
                f"faults injected: {self.faults}", f"violations: {len(self.failures)}",
                f"unknown (checker budget ran out): {self.unknown}",
                f"simulated events: {self.events} in {self.wall_s:.1f} s wall "
-               f"= {rate:,.0f} events/s"]
+               f"= {rate:,.0f} events/s",
+               f"elections after the first: {self.reelections} "
+               f"(in {self.reelected_seeds} of {self.seeds} seeds)"]
         if self.failovers:
             ordered = sorted(self.failovers)
             p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]

@@ -38,11 +38,9 @@ class Acceptor:
     reply is sent; the replica turns those into `Persist` and `Send` effects.
     """
 
-    def __init__(self, promised: Ballot, log: ReplicatedLog, accept_stale_ballot: bool = False):
+    def __init__(self, promised: Ballot, log: ReplicatedLog) -> None:
         self.promised = promised
         self.log = log
-        # planted bug "accept_stale_ballot": phase 2b forgets to compare ballots
-        self.accept_stale_ballot = accept_stale_ballot
 
     def on_prepare(self, prepare: Prepare) -> tuple[Promise | Nack, list[Any]]:
         """Phase 1b: promise `prepare.ballot` unless a higher ballot was promised."""
@@ -61,7 +59,7 @@ class Acceptor:
     def on_accept(self, accept: Accept) -> tuple[Accepted | Nack, list[Any]]:
         """Phase 2b: accept `accept.entries` unless a higher ballot was promised."""
         # BEGIN ASSIGNMENT ch03-acceptor: phase 2b, accept only in a ballot at least as high as promised
-        if accept.ballot < self.promised and not self.accept_stale_ballot:
+        if accept.ballot < self.promised:
             return Nack(accept.ballot, self.promised), []
         records: list[Any] = []
         if accept.ballot > self.promised:

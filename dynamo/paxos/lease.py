@@ -23,6 +23,9 @@ real time; L = `lease_ms`):
 4. **Restart.** Grants are not persisted (that would cost an fsync per
    heartbeat); instead a replica that restarts with any records grants no
    lease for L·(1+ε) after it starts.
+5. **Release.** A grant to a ballot is dropped early only once that ballot's
+   leader has provably given its lease up: in a planned handoff it steps down
+   before it tells its successor to stand (handoff.py argues the case).
 
 Why no two replicas ever both hold a lease (safety). Say leader A's lease
 rests on grants for heartbeats sent at A-clock time T, i.e. at real time t₀.
@@ -96,6 +99,13 @@ class LeaseGrantor:
         """After a restart: whatever was granted before the crash may still be in force."""
         self.granted_to = None
         self.until = grant_until(now_ms, lease_ms, drift)
+
+    def release(self, ballot: Ballot) -> None:
+        """`ballot`'s leader gave its lease up (a planned handoff, handoff.py): the grant
+        to it protects nothing any more. A grant to any other ballot stays."""
+        if self.granted_to == ballot:
+            self.granted_to = None
+            self.until = float("-inf")
 # --8<-- [end:grantor]
 
 

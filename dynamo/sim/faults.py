@@ -18,6 +18,12 @@ Fault kinds:
                  know it yet)
     deafen_leader    the current leader stops hearing the other replicas, which
                  still hear it (a one-way, inbound gray failure, §6.2)
+    isolate_follower a follower of the current leader (the first live one, in node
+                 order) is cut off from the other replicas, both ways: when healed,
+                 it must rejoin without deposing a healthy leader (§6.2)
+    deafen_follower  that follower stops hearing the leader, and only the leader: it
+                 still reaches everyone and hears the other follower (a one-way
+                 gray failure, §6.2: the peers must tell it the leader is healthy)
     heal         every link is restored
 """
 
@@ -27,7 +33,7 @@ from dataclasses import dataclass
 from random import Random
 
 FAULT_KINDS = ("crash", "restart", "crash_leader", "partition", "one_way", "isolate_leader",
-               "deafen_leader", "heal")
+               "deafen_leader", "isolate_follower", "deafen_follower", "heal")
 
 
 @dataclass(frozen=True, order=True)
@@ -89,7 +95,7 @@ def _episode(rng: Random, nodes: list[str], kind: str, at: float, repair_at: flo
     if kind == "crash_leader":
         # the restart names no node: the simulator restarts every crashed node
         return [Fault(at, "crash_leader"), Fault(repair_at, "restart")]
-    if kind in ("isolate_leader", "deafen_leader"):
+    if kind in ("isolate_leader", "deafen_leader", "isolate_follower", "deafen_follower"):
         return [Fault(at, kind), Fault(repair_at, "heal")]
     side_size = rng.randint(1, max(1, len(nodes) - 1))
     side = tuple(sorted(rng.sample(nodes, side_size)))

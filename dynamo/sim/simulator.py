@@ -213,6 +213,8 @@ class Simulator:
                     self.network.partition([leader], others)
                 else:
                     self.network.one_way(others, [leader])
+        elif fault.kind in ("isolate_follower", "deafen_follower"):
+            self._cut_off_follower(both_ways=fault.kind == "isolate_follower")
         elif fault.kind == "restart":
             for node_id in fault.nodes or tuple(self.node_ids):
                 if self.nodes[node_id] is None:
@@ -226,6 +228,18 @@ class Simulator:
         else:
             self.stats.heals += 1
             self.network.heal()
+
+    def _cut_off_follower(self, both_ways: bool) -> None:
+        """Cut the first live follower off from every other node, or only from the leader."""
+        leader = self.current_leader()
+        followers = [n for n in self.node_ids if n != leader and self.nodes[n] is not None]
+        if leader is None or not followers:
+            return
+        self.stats.partitions += 1
+        if both_ways:
+            self.network.partition(followers[:1], [n for n in self.node_ids if n != followers[0]])
+        else:
+            self.network.one_way([leader], followers[:1])
 
     def crash(self, node_id: NodeId) -> None:
         """Stop a node: its memory and timers are gone, its records are kept."""

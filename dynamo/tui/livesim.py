@@ -33,7 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dynamo.paxos.replica import PaxosConfig, replica_factory
+from dynamo.paxos.planted import planted_factory
+from dynamo.paxos.replica import PaxosConfig
 from dynamo.sim.clients import Client
 from dynamo.sim.faults import Fault, nemesis
 from dynamo.sim.invariants import Invariants
@@ -92,8 +93,9 @@ class LiveSimulation:
     def __init__(self, scenario: Scenario, seed: int, *, planted_bug: str | None = None) -> None:
         self.scenario = scenario
         self.seed = seed
-        factory = replica_factory(scenario.nodes, PaxosConfig(max_drift=scenario.max_drift,
-                                                              planted_bug=planted_bug))
+        factory = planted_factory(scenario.nodes, PaxosConfig(max_drift=scenario.max_drift,
+                                                              pre_vote=scenario.pre_vote),
+                                  planted_bug)
         self.sim = Simulator(seed, {n: factory for n in scenario.nodes},
                              network=scenario.network, max_drift=scenario.max_drift)
         plan_rng = self.sim.derive_rng()

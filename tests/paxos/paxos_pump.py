@@ -35,8 +35,10 @@ class Pump:
         seed: int = 1,
         chaos: random.Random | None = None,
         members: tuple[str, ...] | None = None,
+        replica_class: type[Replica] = Replica,
     ) -> None:
         self.ids = ids
+        self.replica_class = replica_class
         self.members = members or ids
         self.config = config or PaxosConfig()
         self.seed = seed
@@ -60,7 +62,8 @@ class Pump:
 
     def start(self, node: str) -> None:
         rng = random.Random(f"{self.seed}/{node}/{len(self.records[node])}")
-        self.nodes[node] = Replica(node, self.members, list(self.records[node]), rng, self.config)
+        self.nodes[node] = self.replica_class(node, self.members, list(self.records[node]), rng,
+                                              self.config)
         self.timers[node] = {}
         self.down.discard(node)
         self.run(node, Start())

@@ -1,6 +1,7 @@
 """The simulator and checkers have teeth: each planted Paxos bug is caught.
 
-`PaxosConfig.planted_bug` breaks one rule of the protocol on purpose. Within
+Each planted bug (a replica subclass in dynamo/paxos/planted.py, chosen with
+`planted_bug=` or `--planted-bug`) breaks one rule of the protocol on purpose. Within
 a bounded number of seeds, the sweep must find a seed that fails, and the
 failure must be of the kind the bug causes:
 

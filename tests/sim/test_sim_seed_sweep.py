@@ -2,8 +2,8 @@
 
 Each seed of each Paxos scenario runs a workload under its nemesis; the run
 must keep every invariant at every step, its history must be linearizable
-per key, and no acknowledged write may be lost. 560 seeds in all; a failure
-names the command that replays it.
+per key, and no acknowledged write may be lost. 112 seeds per scenario; a
+failure names the command that replays it.
 """
 
 from __future__ import annotations
