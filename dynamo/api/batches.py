@@ -1,7 +1,7 @@
 """Batch operations: BatchGetItem and BatchWriteItem.
 
 A batch is many single-item operations in one round trip, across tables
-(PAPER-NOTES §9): up to 100 keys to read (16 MB of answer), or up to 25 puts
+(API Reference, "BatchGetItem" and "BatchWriteItem"): up to 100 keys to read (16 MB of answer), or up to 25 puts
 and deletes. A batch is *not* a transaction: each item succeeds or fails on
 its own, and what the service could not do in time comes back as
 `UnprocessedKeys` / `UnprocessedItems` for the client to retry (boto3 and
@@ -23,22 +23,21 @@ from typing import Any
 
 from dynamo.api import shapes
 from dynamo.api.items import checked_key
-from dynamo.cluster.node import SingleNode
+from dynamo.cluster import Database, TableHandle
+from dynamo.paxos.operations import DeleteItem, GetItem, PutItem
 from dynamo.storage.attributes import item_size, validate_item
 from dynamo.storage.capacity import ConsumedCapacity
 from dynamo.storage.errors import ValidationException
-from dynamo.storage.expressions import check_style, compile_expressions, compile_request
+from dynamo.storage.expressions import check_style, compile_expressions
 from dynamo.storage.keys import EncodedKey, item_key, request_key
-from dynamo.storage.table import Table, WritePlan
 
 MAX_GET_KEYS = 100
 MAX_WRITES = 25
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 DUPLICATES = "Provided list of item keys contains duplicates"
-NO_CONDITION: dict[str, Any] = {}
 
 
-async def batch_get_item(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+async def batch_get_item(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """BatchGetItem: up to 100 items by key from one or more tables."""
     requests = params["RequestItems"]
     if sum(len(request["Keys"]) for request in requests.values()) > MAX_GET_KEYS:
@@ -59,7 +58,8 @@ async def batch_get_item(node: SingleNode, region: str, params: dict[str, Any]) 
         for position, key in enumerate(keys):
             item = None
             if not full:
-                item, used = table.get_item(key, consistent, projection)
+                item, used = await node.read(GetItem(table.definition, key, consistent,
+                                                     projection))
                 size = 0 if item is None else item_size(item)
                 full = answer_bytes + size > MAX_ANSWER_BYTES
             if full:
@@ -76,7 +76,7 @@ async def batch_get_item(node: SingleNode, region: str, params: dict[str, Any]) 
     return answer
 
 
-async def batch_write_item(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+async def batch_write_item(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """BatchWriteItem: up to 25 puts and deletes, validated together, applied one by one."""
     requests = params["RequestItems"]
     if sum(len(writes) for writes in requests.values()) > MAX_WRITES:
@@ -85,19 +85,14 @@ async def batch_write_item(node: SingleNode, region: str, params: dict[str, Any]
         for write in writes:
             check_write(write)
     tables = {name: node.table(region, name) for name in requests}
-    keys = [(tables[name], write_key(write)) for name, writes in requests.items()
-            for write in writes]
-    planned: list[tuple[Table, WritePlan]] = []
+    writes = {name: write_requests(tables[name], writes) for name, writes in requests.items()}
+    plans = iter(await node.write_batch([w for ws in writes.values() for w in ws]))
     capacities = []
-    async with node.locked(keys):
-        for name, writes in requests.items():
-            plans = plan_writes(tables[name], writes)
-            capacity = ConsumedCapacity(table=name)
-            for plan in plans:
-                capacity.write += plan.capacity.write
-            planned.extend((tables[name], plan) for plan in plans)
-            capacities.append(capacity)
-        await node.commit(planned)
+    for name, table_writes in writes.items():
+        capacity = ConsumedCapacity(table=name)
+        for _ in table_writes:
+            capacity.write += next(plans).capacity.write
+        capacities.append(capacity)
     answer: dict[str, Any] = {"UnprocessedItems": {}}
     add_capacities(answer, capacities, params)
     return answer
@@ -112,8 +107,8 @@ def compiled_reads(request: dict[str, Any]) -> Any:
     return compile_expressions("BatchGetItem", request).projection
 
 
-def plan_reads(node: SingleNode, region: str, name: str, request: dict[str, Any],
-               projection: Any) -> tuple[str, Table, Any, dict[str, Any], list[Any]]:
+def plan_reads(node: Database, region: str, name: str, request: dict[str, Any],
+               projection: Any) -> tuple[str, TableHandle, Any, dict[str, Any], list[Any]]:
     """Resolve one table's part of a BatchGetItem, refusing duplicate keys."""
     table = node.table(region, name)
     seen: set[EncodedKey] = set()
@@ -137,18 +132,14 @@ def check_write(write: dict[str, Any]) -> None:
         delete["Key"] = checked_key(delete["Key"])
 
 
-def write_key(write: Any) -> Any:
-    """The item (for a put) or key (for a delete) a write request locks; planning checks it."""
-    if not isinstance(write, dict):
-        return None
-    return (write.get("PutRequest") or {}).get("Item") or (write.get("DeleteRequest") or {}).get("Key")
+def write_requests(table: TableHandle, writes: list[dict[str, Any]]) -> list[PutItem | DeleteItem]:
+    """One table's puts and deletes as requests, their keys checked, duplicates refused.
 
-
-def plan_writes(table: Table, writes: list[dict[str, Any]]) -> list[WritePlan]:
-    """Plan every put and delete for one table, refusing duplicate keys."""
-    unconditional = compile_request("PutItem", NO_CONDITION, table.schema)
+    Every key is checked before any write is made: a batch with one bad key
+    writes nothing.
+    """
     seen: set[EncodedKey] = set()
-    plans = []
+    requests: list[PutItem | DeleteItem] = []
     for write in writes:
         put, delete = write.get("PutRequest"), write.get("DeleteRequest")
         if (put is None) == (delete is None):
@@ -156,15 +147,14 @@ def plan_writes(table: Table, writes: list[dict[str, Any]]) -> list[WritePlan]:
                 "Supplied WriteRequest must contain exactly one of PutRequest or DeleteRequest")
         if put is not None:
             encoded = item_key(table.schema, put["Item"])
-            plan = table.plan_put(put["Item"], unconditional, "NONE", "NONE")
+            requests.append(PutItem(table.definition, put["Item"]))
         else:
             encoded = request_key(table.schema, delete["Key"])
-            plan = table.plan_delete(delete["Key"], unconditional, "NONE", "NONE")
+            requests.append(DeleteItem(table.definition, delete["Key"]))
         if encoded in seen:
             raise ValidationException(DUPLICATES)
         seen.add(encoded)
-        plans.append(plan)
-    return plans
+    return requests
 
 
 def add_capacities(answer: dict[str, Any], capacities: list[ConsumedCapacity],

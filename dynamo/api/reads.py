@@ -5,7 +5,7 @@ a Scan reads the whole table in the order of the partition keys' hashes, the
 order the paper's partitions are laid out in (§3). Both answer a page of at
 most 1 MB of items *evaluated* (or `Limit` items evaluated), before any
 FilterExpression is applied, and a `LastEvaluatedKey` to continue from
-(PAPER-NOTES §9, "Sizes and limits"). A parallel Scan splits the hash space
+(Developer Guide, "Paginating table query results"). A parallel Scan splits the hash space
 into `TotalSegments` and reads `Segment` of them.
 
 The paging itself is the table's (`dynamo.storage.table`); this module checks
@@ -20,7 +20,8 @@ from typing import Any
 
 from dynamo.api import shapes
 from dynamo.api.items import add_capacity, checked_key
-from dynamo.cluster.node import SingleNode
+from dynamo.cluster import Database
+from dynamo.paxos.operations import Query, Scan
 from dynamo.storage.errors import ValidationException
 from dynamo.storage.expressions import check_style, compile_expressions
 from dynamo.storage.expressions.legacy import filter_condition
@@ -28,7 +29,7 @@ from dynamo.storage.keys import KeySchema, request_key
 from dynamo.storage.table import Page
 
 
-async def query(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+async def query(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """Query: items of one partition key, in sort-key order, filtered, paged."""
     check_style("Query", params)
     start_key = checked_start_key(params)
@@ -39,20 +40,19 @@ async def query(node: SingleNode, region: str, params: dict[str, Any]) -> dict[s
     check_start_key_fits(start_key, table.schema)
     compiled = compiled.for_schema(table.schema)
     assert compiled.key_range is not None  # compile_expressions insists on a key condition
-    page = table.query(
-        compiled.key_range,
-        forward=params.get("ScanIndexForward", True) is not False,
-        limit=params.get("Limit"),
-        exclusive_start_key=start_key,
-        filter=compiled.filter,
-        projection=compiled.projection,
-        select=select,
-        consistent=bool(params.get("ConsistentRead")),
-    )
+    page = await node.read(Query(table.definition, (
+        ("key_range", compiled.key_range),
+        ("forward", params.get("ScanIndexForward", True) is not False),
+        ("limit", params.get("Limit")),
+        ("exclusive_start_key", start_key),
+        ("filter", compiled.filter),
+        ("projection", compiled.projection),
+        ("select", select),
+    ), bool(params.get("ConsistentRead"))))
     return page_answer(page, select, params)
 
 
-async def scan(node: SingleNode, region: str, params: dict[str, Any]) -> dict[str, Any]:
+async def scan(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """Scan: every item of the table (or of one segment of it), filtered, paged."""
     check_style("Scan", params)
     if "ScanFilter" in params:
@@ -64,16 +64,15 @@ async def scan(node: SingleNode, region: str, params: dict[str, Any]) -> dict[st
     compiled = compile_expressions("Scan", params)
     table = node.table(region, params["TableName"])
     check_index(params)
-    page = table.scan(
-        segment,
-        total,
-        limit=params.get("Limit"),
-        exclusive_start_key=start_key,
-        filter=compiled.filter,
-        projection=compiled.projection,
-        select=select,
-        consistent=bool(params.get("ConsistentRead")),
-    )
+    page = await node.read(Scan(table.definition, (
+        ("segment", segment),
+        ("total_segments", total),
+        ("limit", params.get("Limit")),
+        ("exclusive_start_key", start_key),
+        ("filter", compiled.filter),
+        ("projection", compiled.projection),
+        ("select", select),
+    ), bool(params.get("ConsistentRead"))))
     return page_answer(page, select, params)
 
 

@@ -1,4 +1,4 @@
-"""The front door: a raw ASGI application speaking DynamoDB's protocol.
+"""The front door: the application speaking DynamoDB's protocol, and its server.
 
 The paper's request routers (§3) authenticate a call, find the table's
 metadata and forward the call to the right storage node. Ours does the part
@@ -6,38 +6,47 @@ a client can see: it reads the HTTP request, checks its envelope
 (`protocol`), checks its shape (`shapes`), runs the operation against the
 node and writes the answer. No web framework sits in between: this is the
 hot path of every benchmark, so per request there is one JSON decode, one
-shape walk, the operation, one JSON encode.
+shape walk, the operation, one JSON encode. `serve` puts `DynamoApp.answer`
+behind a bare HTTP/1.1 protocol (`dynamo.api.http`); `DynamoApp` is also an
+ASGI application, for any ASGI server:
+
+    uvicorn.run(DynamoApp(SingleNode(None)), http="httptools", lifespan="off")
 
 Every failure has DynamoDB's form. A client mistake is a 4xx with a DynamoDB
 error; anything unexpected is logged with its traceback and answered as
 `InternalServerError` (500), and the server goes on serving.
-
-    uvicorn.run(DynamoApp(SingleNode(None)), http="httptools", lifespan="off")
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from dynamo.api import batches, items, reads, tables
+from dynamo.api import admin, batches, http, items, reads, tables
+from dynamo.api.auth import SignatureVerifier
+from dynamo.api.http import PEER
 from dynamo.api.protocol import (
     MAX_REQUEST_BYTES,
     NOT_THIS_PROTOCOL,
     NotThisProtocol,
+    cors_headers,
     encode,
     error_body,
     parse_request,
+    plain_http_answer,
     response_headers,
 )
 from dynamo.api.shapes import Structure, require_table_name, validate
-from dynamo.cluster.node import SingleNode
+from dynamo.cluster import Database
 from dynamo.storage.errors import DynamoError, InternalServerError
 
 log = logging.getLogger("dynamo.api")
 
-Handler = Callable[[SingleNode, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+Handler = Callable[[Database, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 OPERATIONS: dict[str, tuple[Structure, Handler]] = {
     **tables.OPERATIONS, **items.OPERATIONS, **reads.OPERATIONS, **batches.OPERATIONS,
 }
@@ -54,8 +63,11 @@ class RequestTooLarge(Exception):
 class DynamoApp:
     """The ASGI application: one DynamoDB endpoint in front of one node."""
 
-    def __init__(self, node: SingleNode) -> None:
+    def __init__(self, node: Database, verifier: SignatureVerifier | None = None, *,
+                 allow_faults: bool = False) -> None:
         self.node = node
+        self.verifier = verifier  # None: any signature will do, as in DynamoDB Local
+        self.allow_faults = allow_faults  # POST /admin/fault (dynamo serve --allow-faults)
         self.operation_names = frozenset(OPERATIONS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,8 +85,24 @@ class DynamoApp:
     async def answer(self, method: str, path: str, headers: dict[bytes, bytes],
                      body: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         """(status, body, headers) for one HTTP request."""
+        if admin.is_admin(path):
+            return self.answer_admin(method, path, headers, body)
+        if method != "POST":  # GET / health check, CORS preflight (protocol.py)
+            plain = plain_http_answer(method, path, headers)
+            if plain is not None:
+                return plain
+        status, payload, answer_headers = await self.answer_call(method, path, headers, body)
+        if b"origin" in headers:  # a browser's call (protocol.cors_headers)
+            answer_headers += cors_headers()
+        return status, payload, answer_headers
+
+    async def answer_call(self, method: str, path: str, headers: dict[bytes, bytes],
+                          body: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        """(status, body, headers) for one DynamoDB call."""
         try:
             request = parse_request(method, path, headers, body, self.operation_names)
+            if self.verifier is not None:  # dynamo serve --auth strict
+                self.verifier.verify(method, path, headers, body)
             shape, handler = OPERATIONS[request.operation]
             require_table_name(shape, request.params)
             validate(shape, request.params)
@@ -89,6 +117,16 @@ class DynamoApp:
             log.exception("internal error answering %s", headers.get(b"x-amz-target", b"?"))
             payload = error_body(InternalServerError("Internal server error"))
             return 500, payload, response_headers(payload)
+
+
+    def answer_admin(self, method: str, path: str, headers: dict[bytes, bytes],
+                     body: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        """The admin endpoint for loopback clients; DynamoDB's 404 for anyone else."""
+        if admin.is_loopback(headers.get(PEER)):
+            reply = admin.answer(self.node, method, path, body, self.allow_faults)
+            if reply is not None:
+                return reply
+        return 404, NOT_THIS_PROTOCOL, response_headers(NOT_THIS_PROTOCOL, b"text/xml")
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -113,12 +151,18 @@ async def respond(send: Send, status: int, body: bytes,
     await send({"type": "http.response.body", "body": body})
 
 
-async def serve(node: SingleNode, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the node on host:port until interrupted (uvicorn, httptools, no lifespan)."""
-    import uvicorn
-
-    config = uvicorn.Config(
-        DynamoApp(node), host=host, port=port, http="httptools", lifespan="off",
-        access_log=False, log_level="warning", server_header=False, date_header=False,
-    )
-    await uvicorn.Server(config).serve()
+async def serve(node: Database, host: str = "127.0.0.1", port: int = 8000,
+                verifier: SignatureVerifier | None = None,
+                sock: socket.socket | None = None, *, allow_faults: bool = False) -> None:
+    """Serve the node on host:port, or on a socket already bound, until SIGINT or SIGTERM
+    (then return, so the caller can close the node: the log's files are closed cleanly)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
+            pass
+    await node.start()  # a replication group boots its replicas on this loop
+    await http.serve(DynamoApp(node, verifier, allow_faults=allow_faults).answer, MAX_REQUEST_BYTES,
+                     host=host, port=port, sock=sock, stop=stop)

@@ -31,6 +31,9 @@ def no_lost_acknowledged_writes(history: Sequence[HistoryOp],
     for key, ops in sorted(by_key(history).items()):
         if key not in final_state:
             continue
+        if any(op.kind == "add" for op in ops):
+            problems += _counter_problems(key, ops, final_state[key])
+            continue
         writes = [op for op in ops if op.is_write and op.outcome != "fail"]
         acked = [op for op in writes if op.outcome == "ok"]
         candidates = [w for w in writes if not _surely_overwritten(w, acked)]
@@ -41,6 +44,23 @@ def no_lost_acknowledged_writes(history: Sequence[HistoryOp],
         if final not in possible:
             problems.append(_describe_loss(key, final, candidates, acked))
     return problems
+
+
+def _counter_problems(key: str, ops: Sequence[HistoryOp], final: str | None) -> list[str]:
+    """A counter only ever incremented: every acknowledged ADD is in its final value.
+
+    Increments commute, so the check is arithmetic: the final value lies between
+    the sum of the acknowledged amounts and that sum plus every amount whose
+    outcome is unknown (amounts are positive).
+    """
+    adds = [op for op in ops if op.kind == "add"]
+    acked = sum(int(op.value or "0") for op in adds if op.outcome == "ok")
+    maybe = sum(int(op.value or "0") for op in adds if op.outcome == "unknown")
+    value = int(final or "0")
+    if acked <= value <= acked + maybe:
+        return []
+    return [f"counter {key!r} ends at {value}, but acknowledged ADDs sum to {acked} "
+            f"(and at most {maybe} more may have happened)"]
 
 
 def _surely_overwritten(write: HistoryOp, acked: Sequence[HistoryOp]) -> bool:

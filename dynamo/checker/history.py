@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
-KINDS = ("put", "get", "cas", "delete")
+KINDS = ("put", "get", "cas", "delete", "add")
 OUTCOMES = ("ok", "fail", "unknown")
 
 
@@ -33,8 +33,9 @@ class HistoryOp:
     Attributes:
         client: who issued it (operations of one client never overlap).
         kind: "put", "get", "cas" (conditional put: write `value` if the
-            current value is `expected`, None meaning "does not exist") or
-            "delete".
+            current value is `expected`, None meaning "does not exist"),
+            "delete" or "add" (UpdateItem's ADD: add the integer `value` to the
+            number stored, a missing item counting as 0; `read_value` is the sum).
         key: the item's key; operations on different keys are independent.
         value: the value written (put, cas).
         expected: the value a cas requires (None = attribute_not_exists).
@@ -69,7 +70,7 @@ class HistoryOp:
 
     @property
     def is_write(self) -> bool:
-        return self.kind in ("put", "cas", "delete")
+        return self.kind in ("put", "cas", "delete", "add")
 
     @property
     def written(self) -> str | None:
@@ -87,6 +88,8 @@ class HistoryOp:
             what = f"cas({self.key}, {self.expected!r} -> {self.value!r})"
             if self.outcome == "fail":
                 what += f" failed, current {self.read_value!r}"
+        elif self.kind == "add":
+            what = f"add({self.key}, {self.value}) -> {self.read_value!r}"
         else:
             what = f"delete({self.key})"
         return f"[{self.invoke_ms:.1f}, {end}] {self.client}: {what} {self.outcome}"

@@ -72,6 +72,9 @@ def apply(state: str | None, op: HistoryOp) -> object:
         return None
     if kind == "get":
         return state if state == op.read_value else _REFUSED
+    if kind == "add":
+        total = str(int(state or "0") + int(op.value or "0"))
+        return total if outcome != "ok" or total == op.read_value else _REFUSED
     # cas: conditional put ("expected" None = the item must not exist)
     holds = state == op.expected
     if outcome == "ok":

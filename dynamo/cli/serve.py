@@ -10,12 +10,22 @@ applied to the B-tree, one SQLite file (`dynamo.db`); a restart replays the log.
     dynamo serve --fsync none                      # faster, loses recent writes on a power cut
     dynamo serve --archive backups/                # sealed log segments archived to a directory
     dynamo serve --archive s3://bucket/prefix --archive-endpoint http://127.0.0.1:9000
+
+Any signature is accepted by default, as by DynamoDB Local; `--auth strict`
+checks every request's SigV4 signature against the keys of an AWS
+shared-credentials file, with DynamoDB's errors (`dynamo.api.auth`):
+
+    dynamo serve --auth strict --credentials ~/.aws/credentials
+
+`--port 0` binds a free port; a line `dynamo serve listening on port N` says
+which, once the server accepts connections (`dynamo.cli.launch` reads it).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +33,7 @@ from typing import Any
 import uvloop
 
 DATABASE_FILE = "dynamo.db"
+LISTENING = "dynamo serve listening on port "  # + the bound port: what scripts wait for
 
 
 def register(subparsers: Any) -> None:
@@ -31,12 +42,18 @@ def register(subparsers: Any) -> None:
         "serve", help="serve the DynamoDB API over HTTP",
         description="Serve DynamoDB's JSON API (boto3, AWS CLI, PynamoDB work unchanged).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument("--port", type=int, default=8000,
+                        help="port to listen on (0: any free port, printed once bound)")
     storage = parser.add_mutually_exclusive_group()
     storage.add_argument("--data-dir", default="data", type=Path,
                          help="directory for the database file (default ./data)")
     storage.add_argument("--in-memory", action="store_true",
                          help="keep everything in memory; nothing survives exit")
+    parser.add_argument("--nodes", type=int, default=3, metavar="N",
+                        help="replicas of the replication group, one per zone (default 3); "
+                             "1 runs a single unreplicated node, for comparison")
+    parser.add_argument("--allow-faults", action="store_true",
+                        help="accept POST /admin/fault (kill, restart, cut links) from loopback")
     parser.add_argument("--activation-delay", type=float, default=0.0, metavar="SECONDS",
                         help="how long a new table stays CREATING (default 0)")
     parser.add_argument("--fsync", choices=("always", "none"), default=None,
@@ -47,6 +64,12 @@ def register(subparsers: Any) -> None:
                              "S3-compatible bucket (default: no archive)")
     parser.add_argument("--archive-endpoint", metavar="URL", default=None,
                         help="endpoint of the S3-compatible service for --archive s3://...")
+    parser.add_argument("--auth", choices=("none", "strict"), default="none",
+                        help="check SigV4 signatures (strict) or accept any (none, the default, "
+                             "as DynamoDB Local does)")
+    parser.add_argument("--credentials", metavar="FILE", type=Path, default=None,
+                        help="the keys --auth strict accepts, in the AWS shared-credentials "
+                             "format (~/.aws/credentials)")
     parser.set_defaults(func=run)
 
 
@@ -60,10 +83,28 @@ def run(args: argparse.Namespace) -> int:
         print("dynamo serve: --fsync and --archive need a data directory, not --in-memory",
               file=sys.stderr)
         return 2
+    if args.nodes < 1:
+        print("dynamo serve: --nodes must be at least 1", file=sys.stderr)
+        return 2
+    if args.archive and args.nodes != 1:
+        print("dynamo serve: --archive is for the single node (--nodes 1) so far",
+              file=sys.stderr)
+        return 2
     if args.archive_endpoint and not (args.archive or "").startswith("s3://"):
         print("dynamo serve: --archive-endpoint goes with --archive s3://BUCKET/PREFIX",
               file=sys.stderr)
         return 2
+    if (args.auth == "strict") != (args.credentials is not None):
+        print("dynamo serve: --auth strict and --credentials FILE go together", file=sys.stderr)
+        return 2
+    verifier = None
+    if args.auth == "strict":
+        from dynamo.api.auth import SignatureVerifier, load_credentials
+        try:
+            verifier = SignatureVerifier(load_credentials(args.credentials))
+        except ValueError as error:
+            print(f"dynamo serve: {error}", file=sys.stderr)
+            return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     path = None
     if not args.in_memory:
@@ -71,22 +112,58 @@ def run(args: argparse.Namespace) -> int:
         path = str(args.data_dir / DATABASE_FILE)
     archive = None if args.archive is None else open_store(args.archive, args.archive_endpoint)
     try:
-        node = SingleNode(path, activation_delay=args.activation_delay,
-                          fsync=args.fsync or "always", archive=archive)
+        node: Any
+        if args.nodes == 1:
+            node = SingleNode(path, activation_delay=args.activation_delay,
+                              fsync=args.fsync or "always", archive=archive)
+        else:
+            from dynamo.cluster.replicated import ReplicatedNode
+            node = ReplicatedNode(None if args.in_memory else args.data_dir,
+                                  replicas=args.nodes, activation_delay=args.activation_delay,
+                                  fsync=args.fsync or "always")
     except (CorruptLogError, ReplicaStateError) as error:  # serving would lose or invent writes
         print(f"dynamo serve: refusing to serve {args.data_dir}: {error}", file=sys.stderr)
         return 1
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as error:
+        print(f"dynamo serve: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        node.close()
+        return 1
     where = "in memory" if path is None else f"{path}, log fsync {args.fsync or 'always'}"
-    if node.replica is not None and node.replica.replayed:
+    if args.nodes > 1:
+        where = (f"{args.nodes} replicas in {args.nodes} zones, "
+                 + ("in memory" if args.in_memory else f"in {args.data_dir}"))
+    if getattr(node, "replica", None) is not None and node.replica.replayed:
         print(f"Recovered: replayed {node.replica.replayed} log records", flush=True)
-    print(f"Dynamo Lab serving DynamoDB on http://{args.host}:{args.port} (data {where})",
-          flush=True)
+    port = sock.getsockname()[1]
+    checked = ", signatures checked" if verifier else ""
+    print(f"Dynamo Lab serving DynamoDB on http://{args.host}:{port} (data {where}{checked})")
+    print(f"{LISTENING}{port}", flush=True)
     try:
         # uvloop (libuv) cuts the server's CPU per GetItem by about 16 %
         # (docs/performance.md, "Event loop"); the node code is loop-agnostic.
-        uvloop.run(serve(node, args.host, args.port))
+        uvloop.run(serve(node, verifier=verifier, sock=sock, allow_faults=args.allow_faults))
     except KeyboardInterrupt:
         pass
     finally:
         node.close()
     return 0
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: one the kernel picks).
+
+    Bound here, before serving, so the port is known and connections queue
+    from the moment the listening line is printed.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -1,9 +1,60 @@
 """The cluster layer: how storage nodes are assembled into one DynamoDB.
 
-Today it holds `SingleNode`, the one-process database behind `dynamo serve`;
-routers, the metadata service and admission control join it in later chapters.
+`dynamo serve` runs a `ReplicatedNode` by default: one partition's
+replication group of three replicas in three zones, embedded in the server
+process (`group.py`), behind the control plane (`control.py`). `--nodes 1`
+runs a `SingleNode`, one unreplicated replica, for comparison. Both are a
+`Database` to the API: the control plane's table operations, and the data
+plane's typed requests (`dynamo.paxos.operations`).
 """
 
-from dynamo.cluster.node import SingleNode
+from __future__ import annotations
 
-__all__ = ["SingleNode"]
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from dynamo.paxos.operations import DeleteItem, PutItem, UpdateItem
+from dynamo.storage.catalog import TableDefinition
+from dynamo.storage.keys import KeySchema
+from dynamo.storage.table import WritePlan
+
+
+class TableHandle(Protocol):
+    """What the API needs of a table it found: its definition and key schema."""
+
+    definition: TableDefinition
+    schema: KeySchema
+
+
+class Database(Protocol):
+    """What the API asks of the database behind it."""
+
+    def clock(self) -> float: ...
+
+    async def create_table(self, definition: TableDefinition) -> TableDefinition: ...
+
+    async def describe_table(self, region: str, name: str) -> TableDefinition: ...
+
+    async def list_tables(self, region: str) -> list[str]: ...
+
+    async def update_table(self, definition: TableDefinition) -> None: ...
+
+    async def delete_table(self, region: str, name: str) -> TableDefinition: ...
+
+    def stats(self, definition: TableDefinition) -> tuple[int, int]: ...
+
+    def table(self, region: str, name: str) -> TableHandle: ...
+
+    async def write(self, request: PutItem | UpdateItem | DeleteItem) -> WritePlan: ...
+
+    async def write_batch(self, requests: Sequence[PutItem | DeleteItem]) -> list[WritePlan]: ...
+
+    async def read(self, request: Any) -> Any: ...
+
+    async def start(self) -> None: ...
+
+    def admin_state(self) -> dict[str, Any]: ...
+
+    def admin_fault(self, fault: dict[str, Any]) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...

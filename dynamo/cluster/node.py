@@ -1,67 +1,64 @@
-"""SingleNode: the whole database in one process, behind the API.
+"""SingleNode: the whole database in one process and one replica, behind the API.
 
 The paper's DynamoDB is a fleet (§3): request routers, a metadata service,
-storage nodes replicating each partition three ways with Paxos. Before any of
-that, one process can already be a faithful DynamoDB *to its clients*: one
-B-tree file (SQLite) holding every table's items, the catalog of table
-definitions beside it, and the per-item semantics of `dynamo.storage.table`.
+storage nodes replicating each partition three ways with Paxos. `dynamo serve`
+runs that replicated group by default (`ReplicatedNode`); `dynamo serve
+--nodes 1` runs this instead: one B-tree file (SQLite) holding every table's
+items, the catalog beside it, and the per-item semantics of
+`dynamo.storage.table` — a faithful DynamoDB *to its clients*, without
+replication, for comparison.
 
-SingleNode is that process. The API layer asks it for a table and hands it the
-write plans to commit; later layers (Paxos, partitions) slot in behind
-these same methods without the API noticing:
+Both speak the same data plane to the API: typed requests
+(`dynamo.paxos.operations`), validated by the API, executed by the node:
 
-    table = node.table("us-east-1", "Music")          # ACTIVE or ResourceNotFound
-    plan = table.plan_put(item, compiled, "NONE", "NONE")
-    await node.commit([(table, plan)])                 # the one place writes land
+    table = node.table("us-east-1", "Music")           # ACTIVE, or ResourceNotFound
+    plan = await node.write(PutItem(table.definition, item, compiled))
+    item, capacity = await node.read(GetItem(table.definition, key, consistent=True))
 
 Tables live in a region, as in DynamoDB: the API takes the region from the
 request's SigV4 credential scope, so `us-east-1` and `eu-west-1` each have
 their own `Music`.
 
 With a data directory, every write goes through the replica's write-ahead log
-(`dynamo.wal.LoggedReplica`, paper §3, §5.1): `commit` hands the mutations of
-one request to the log as one record, and returns only once group commit has
-fsynced it and the B-tree has applied it. The log lives in `wal/` beside the
-B-tree file. Because `commit` now awaits, a read-modify-write (a condition, an
-UpdateItem) must not be planned from a state another in-flight write is about
-to change, so the API holds the keys' locks around plan-and-commit:
+(`dynamo.wal.LoggedReplica`, paper §3, §5.1): a write's mutations go into it as
+one record, and `write` returns only once group commit has fsynced it and the
+B-tree has applied it. Because that awaits, a read-modify-write (a condition, an
+UpdateItem) must not be planned from a state another in-flight write is about to
+change, so the node holds the keys' locks from planning to commit. (The
+replicated group does better: its leader plans against the writes in flight.)
 
-    async with node.locked([(table, params["Key"])]):
-        plan = table.plan_update(params["Key"], compiled, "NONE", "NONE")
-        await node.commit([(table, plan)])
-
-Table definitions (the control plane) are not in the log: they live in the
-B-tree's SQLite file, which the log lets run with synchronous=NORMAL, so each
-catalog change is committed with synchronous=FULL to make it durable by itself.
-
-The control plane is asynchronous in DynamoDB: CreateTable answers CREATING
-and the table becomes ACTIVE a little later (boto3's `table_exists` waiter
-polls DescribeTable for it). Here the delay is configurable and 0 by default:
-the first DescribeTable after CreateTable shows ACTIVE.
+Table definitions (the control plane, `control.py`) are not in the log: they
+live in the B-tree's SQLite file, which the log lets run with
+synchronous=NORMAL, so each catalog change is committed with synchronous=FULL
+to make it durable by itself.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
+from dynamo.cluster.control import ACTIVE, DELETING, ControlPlane
+from dynamo.cluster.events import EventLog
+from dynamo.paxos.operations import DeleteItem, GetItem, PutItem, Query, UpdateItem
+from dynamo.paxos.statemachine import plan_write
 from dynamo.storage.attributes import Item
 from dynamo.storage.btree import BTree, Mutation
 from dynamo.storage.catalog import Catalog, TableDefinition
-from dynamo.storage.errors import DynamoError, ResourceInUseException, ResourceNotFoundException
+from dynamo.storage.errors import DynamoError, ResourceNotFoundException, ValidationException
 from dynamo.storage.keys import EncodedKey, request_key
 from dynamo.storage.table import Table, WritePlan
 from dynamo.wal import LoggedReplica, Store
 from dynamo.wal.log import FsyncPolicy
 
-NOT_FOUND = "Requested resource not found"
-ACTIVE, CREATING, DELETING = "ACTIVE", "CREATING", "DELETING"
+Write = PutItem | UpdateItem | DeleteItem
 
 
-class SingleNode:
+class SingleNode(ControlPlane):
     """One process, one B-tree file and its write-ahead log, every table of every region."""
 
     def __init__(self, path: str | None = None, *, activation_delay: float = 0.0,
@@ -76,11 +73,28 @@ class SingleNode:
         self.replica = None if path is None else LoggedReplica.open(
             Path(path).parent, btree_path=path, fsync=fsync, archive=archive)
         self.btree = BTree(None) if self.replica is None else self.replica.btree
-        self.catalog = Catalog(self.btree)
-        self.activation_delay = activation_delay
-        self.clock = clock
+        super().__init__(Catalog(self.btree), activation_delay=activation_delay, clock=clock)
         self._tables: dict[tuple[str, str], Table] = {}
-        self._dropping: set[str] = set()  # tables whose DeleteTable is being logged
+        self.events = EventLog(clock)  # nothing happens to one node but requests
+        self._finish_deletes()
+
+    async def start(self) -> None:
+        """Nothing to boot: the B-tree and its log were opened and recovered already."""
+
+    def admin_state(self) -> dict[str, Any]:
+        """One node, one replica that leads itself (the admin endpoint's snapshot)."""
+        applied = self.btree.applied_lsn()
+        persisted = applied if self.replica is None else self.replica.log.last_lsn
+        replica = {"node": "n1", "zone": "az1", "role": "leader", "persisted_lsn": persisted,
+                   "applied_lsn": applied}
+        partitions = [{"table": f"{region}/{name}", "partition": "p0",
+                       "key_range": ["00" * 16, "ff" * 16], "leader": "n1", "ballot": None,
+                       "replicas": [replica]} for region, name in self.catalog.all()]
+        nodes = [{"id": "n1", "zone": "az1", "pid": os.getpid(), "up": True}]
+        return {"mode": "single", "nodes": nodes, "partitions": partitions}
+
+    def admin_fault(self, fault: dict[str, Any]) -> dict[str, Any]:
+        raise ValidationException("faults need a replication group: dynamo serve --nodes 3")
 
     def close(self) -> None:
         """Close the log and the database file (writes still queued are not acknowledged)."""
@@ -90,140 +104,27 @@ class SingleNode:
         else:
             self.btree.close()
 
-    # -- control plane ------------------------------------------------------------------------
+    # -- the control plane's questions ---------------------------------------------------------
 
-    async def create_table(self, definition: TableDefinition) -> TableDefinition:
-        """Record a new table, CREATING; it turns ACTIVE after the activation delay.
+    async def _drop_items(self, definition: TableDefinition) -> None:
+        # Logged behind every write that already entered the log: redo replays them in order.
+        if self.replica is not None:
+            await self.replica.drop_table(definition.tbl)
 
-        Raises:
-            ResourceInUseException: the region already has a table of that name.
-        """
-        definition.status = CREATING
-        with self._durably():
-            self.catalog.create(definition)
-        return definition
-
-    async def describe_table(self, region: str, name: str) -> TableDefinition:
-        """The table's current definition (and status)."""
-        definition = self._definition(region, name)
-        if definition is None:
-            raise ResourceNotFoundException(f"{NOT_FOUND}: Table: {name} not found")
-        return definition
-
-    async def list_tables(self, region: str) -> list[str]:
-        """The region's table names, sorted."""
-        return list(self.catalog.list(region))
-
-    async def update_table(self, definition: TableDefinition) -> None:
-        """Store a changed definition (throughput, billing mode)."""
-        with self._durably():
-            self.catalog.update(definition)
-        self._tables.pop((definition.region, definition.name), None)
-
-    async def delete_table(self, region: str, name: str) -> TableDefinition:
-        """Drop a table and its items; answers the definition as DELETING."""
-        definition = await self.describe_table(region, name)
-        if definition.status == CREATING:
-            raise ResourceInUseException(
-                f"Attempt to change a resource which is still in use: Table is being created: {name}")
-        if definition.tbl in self._dropping:  # a concurrent DeleteTable is logging its drop
-            raise ResourceInUseException(
-                f"Attempt to change a resource which is still in use: Table is being deleted: {name}")
-        # From here on no write to this table may enter the log (see `commit`), and the
-        # drop is logged behind every write that already did: redo replays them in order.
-        self._tables.pop((region, name), None)
-        self._dropping.add(definition.tbl)
-        try:
-            if self.replica is not None:
-                await self.replica.drop_table(definition.tbl)
-            with self._durably():
-                self.catalog.delete(region, name)
-        finally:
-            self._dropping.discard(definition.tbl)
-        definition.status = DELETING
-        return definition
+    def _finish_deletes(self) -> None:
+        """Finish every DeleteTable a crash cut short: its items and its row go, in one
+        transaction (found by tests/wal/test_power_loss.py; a kill -9 could do it too)."""
+        for region, name in self.catalog.all():
+            definition = self.catalog.get(region, name)
+            if definition is not None and definition.status == DELETING:
+                with self._durably():
+                    self.catalog.delete(region, name)
 
     def stats(self, definition: TableDefinition) -> tuple[int, int]:
-        """(ItemCount, TableSizeBytes) of a table."""
         return self.catalog.usage(definition.region, definition.name)
 
-    # -- data plane ---------------------------------------------------------------------------
-
-    def table(self, region: str, name: str) -> Table:
-        """The ACTIVE table `name`, for item operations.
-
-        Raises:
-            ResourceNotFoundException: no such table, or it is not ACTIVE yet.
-        """
-        table = self._tables.get((region, name))
-        if table is not None:
-            return table
-        definition = self._definition(region, name)
-        if definition is None or definition.status != ACTIVE:
-            raise ResourceNotFoundException(NOT_FOUND)
-        return self._table_for(definition)
-
-    @asynccontextmanager
-    async def locked(self, writes: Sequence[tuple[Table, Any]]) -> AsyncIterator[None]:
-        """Serialise writers of the same items from planning to commit.
-
-        `writes` pairs a table with a request's `Key`, or with a whole item (only its
-        key attributes count). Without this, two UpdateItem ADDs on one key would both
-        read the same old value while the first waits for its group commit, and one
-        increment would be lost; two conditional puts could both succeed. Writes to
-        different keys do not wait for each other, so they still share group commits.
-        A key that is not valid is not locked: planning the write rejects it anyway.
-        In memory nothing awaits between planning and applying, so nothing is locked.
-        """
-        if self.replica is None:
-            yield
-            return
-        keys = [key for key in (_lock_key(table, item) for table, item in writes) if key]
-        async with self.replica.locked(keys):
-            yield
-
-    async def commit(self, writes: Sequence[tuple[Table, WritePlan]]) -> None:
-        """Make one request's planned writes durable, then apply them.
-
-        With a log, the mutations go into it as one record (durable and applied
-        together, paper §3); this returns after its group commit's fsync and the
-        B-tree update, so the caller acknowledges only durable writes.
-
-        Raises:
-            ResourceNotFoundException: a table was deleted (or re-created) since the
-                write found it; its items must not be written into the new table.
-        """
-        for table, _ in writes:
-            self._check_live(table)
-        mutations: list[Mutation] = [plan.mutation for _, plan in writes
-                                     if plan.mutation is not None]
-        if not mutations:
-            return
-        if self.replica is None:
-            self.btree.apply(mutations)
-        else:
-            await self.replica.write(mutations)
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    def _definition(self, region: str, name: str) -> TableDefinition | None:
-        """Read a definition, promoting CREATING to ACTIVE once the delay has passed."""
-        definition = self.catalog.get(region, name)
-        if (definition is not None and definition.status == CREATING
-                and self.clock() >= definition.created_at + self.activation_delay):
-            definition.status = ACTIVE
-            with self._durably():
-                self.catalog.update(definition)
-        return definition
-
-    def _check_live(self, table: Table) -> None:
-        """Refuse a write whose table is being deleted, or was deleted (and perhaps
-        re-created) while the write waited for its keys' locks."""
-        definition = table.definition
-        current = self.catalog.get(definition.region, definition.name)
-        if (table.tbl in self._dropping or current is None
-                or current.table_id != definition.table_id):
-            raise ResourceNotFoundException(NOT_FOUND)
+    def _forget(self, definition: TableDefinition) -> None:
+        self._tables.pop((definition.region, definition.name), None)
 
     @contextmanager
     def _durably(self) -> Iterator[None]:
@@ -244,14 +145,107 @@ class SingleNode:
         finally:
             self.btree.conn.execute("PRAGMA synchronous=NORMAL")
 
+    # -- data plane ---------------------------------------------------------------------------
+
+    def table(self, region: str, name: str) -> Table:
+        """The ACTIVE table `name`, for item operations.
+
+        Raises:
+            ResourceNotFoundException: no such table, or it is not ACTIVE yet.
+        """
+        table = self._tables.get((region, name))
+        if table is not None:
+            return table
+        return self._table_for(self.active(region, name))
+
+    async def write(self, request: Write) -> WritePlan:
+        """Plan one write under its item's lock, log it, apply it; its plan is the answer.
+
+        Raises:
+            DynamoError: the write was refused (a false condition, an invalid update);
+                nothing was written.
+        """
+        return (await self.write_batch([request]))[0]
+
+    async def write_batch(self, requests: Sequence[Write]) -> list[WritePlan]:
+        """Plan several writes, then commit them as one log record (all or none)."""
+        tables = [self._table_for(request.table) for request in requests]
+        keys = [(table, _subject(request)) for table, request in zip(tables, requests, strict=True)]
+        async with self._locked(keys):
+            plans = [plan_write(table, request) for table, request in zip(tables, requests, strict=True)]
+            await self._commit(list(zip(tables, plans, strict=True)))
+        return plans
+
+    async def read(self, request: GetItem | Query | Any) -> Any:
+        """Serve a read from the B-tree: GetItem's (item, capacity), or a Query/Scan page."""
+        table = self._table_for(request.table)
+        if type(request) is GetItem:
+            # The API checked the key's values when it built the request.
+            return table.get_item(request.key, request.consistent, request.projection,
+                                  validated=True)
+        if type(request) is Query:
+            return table.query(**dict(request.arguments), consistent=request.consistent)
+        return table.scan(**dict(request.arguments), consistent=request.consistent)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _locked(self, writes: Sequence[tuple[Table, Any]]) -> AsyncIterator[None]:
+        """Serialise writers of the same items from planning to commit.
+
+        Without this, two UpdateItem ADDs on one key would both read the same old
+        value while the first waits for its group commit, and one increment would be
+        lost; two conditional puts could both succeed. Writes to different keys do not
+        wait for each other, so they still share group commits. A key that is not valid
+        is not locked: planning the write rejects it anyway. In memory nothing awaits
+        between planning and applying, so nothing is locked.
+        """
+        if self.replica is None:
+            yield
+            return
+        keys = [key for key in (_lock_key(table, item) for table, item in writes) if key]
+        async with self.replica.locked(keys):
+            yield
+
+    async def _commit(self, writes: Sequence[tuple[Table, WritePlan]]) -> None:
+        """Make one request's planned writes durable, then apply them.
+
+        Raises:
+            ResourceNotFoundException: a table was deleted (or re-created) since the
+                write found it; its items must not be written into the new table.
+        """
+        for table, _ in writes:
+            self._check_live(table)
+        mutations: list[Mutation] = [plan.mutation for _, plan in writes
+                                     if plan.mutation is not None]
+        if not mutations:
+            return
+        if self.replica is None:
+            self.btree.apply(mutations)
+        else:
+            await self.replica.write(mutations)
+
+    def _check_live(self, table: Table) -> None:
+        definition = table.definition
+        if table.tbl in self._dropping:
+            raise ResourceNotFoundException("Requested resource not found")
+        if self._tables.get((definition.region, definition.name)) is table:
+            return  # still the cached ACTIVE table: every change of it drops the cache entry
+        self.check_live(definition)
+
     def _table_for(self, definition: TableDefinition) -> Table:
         key = (definition.region, definition.name)
         table = self._tables.get(key)
-        if table is None:
+        if table is None or table.definition.table_id != definition.table_id:
             table = Table(self.btree, definition)
             if definition.status == ACTIVE:
                 self._tables[key] = table
         return table
+
+
+def _subject(request: Write) -> Item:
+    """The item a write locks: a PutItem's whole item, or an update's or delete's key."""
+    return request.item if type(request) is PutItem else request.key
 
 
 def _lock_key(table: Table, item: Any) -> tuple[str, EncodedKey] | None:

@@ -73,6 +73,8 @@ class Codec:
             return {"@": _tag(type(value)), "f": fields}
         if isinstance(value, tuple):
             return {"@t": [self.to_tree(v) for v in value]}
+        if isinstance(value, bytes):  # encoded keys (dynamo.storage.keys)
+            return {"@b": value.hex()}
         if isinstance(value, list):
             return [self.to_tree(v) for v in value]
         if isinstance(value, frozenset | set):
@@ -94,6 +96,8 @@ class Codec:
             return cls(**{k: self.from_tree(v) for k, v in tree["f"].items()})
         if "@t" in tree:
             return tuple(self.from_tree(v) for v in tree["@t"])
+        if "@b" in tree:
+            return bytes.fromhex(tree["@b"])
         if "@s" in tree:
             return frozenset(self.from_tree(v) for v in tree["@s"])
         if "@d" in tree:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import dynamo.contract
 import dynamo.paxos
+import dynamo.storage.btree
+import dynamo.storage.keys
 from dynamo.contract import Announce, NodeId
 from dynamo.net.client import GroupClient
 from dynamo.net.codec import Codec
@@ -29,8 +31,9 @@ from dynamo.paxos import PaxosConfig, replica_factory
 
 
 def paxos_codec() -> Codec:
-    """A codec that knows the contract's and every Paxos module's dataclasses."""
-    codec = Codec([dynamo.contract])
+    """A codec that knows the contract's and every Paxos module's dataclasses, and the
+    storage types a log record carries (mutations and their encoded keys)."""
+    codec = Codec([dynamo.contract, dynamo.storage.btree, dynamo.storage.keys])
     for info in pkgutil.iter_modules(dynamo.paxos.__path__, "dynamo.paxos."):
         if not info.name.endswith("__main__"):
             codec.register_module(importlib.import_module(info.name))

@@ -11,14 +11,17 @@ The `Leader` here keeps only bookkeeping for one ballot, which dies with the
 ballot: votes per slot, the clients waiting for slots, the start-of-ballot
 no-op it must commit before serving, and the lease it is collecting. The log
 itself belongs to the replica's acceptor; the replica passes in what the
-leader needs to read.
+leader needs to read. The writes in flight (proposed, not yet chosen) are
+kept as an overlay on the B-tree, so that the next write to the same item
+is planned against what it will find (`statemachine.InFlight`).
 """
 
 from __future__ import annotations
 
-from dynamo.contract import NodeId
+from dynamo.contract import NodeId, Reply
 from dynamo.paxos.ballot import Ballot
 from dynamo.paxos.lease import LeaseHolder
+from dynamo.paxos.statemachine import InFlight
 
 RESEND_BATCH = 64
 """At most this many slots go in one retransmitted `Accept` or `Commit`."""
@@ -28,7 +31,8 @@ class Leader:
     """One ballot's phase 2 state at the leader."""
 
     def __init__(
-        self, ballot: Ballot, first_index: int, lease_ms: float, drift: float, now_ms: float
+        self, ballot: Ballot, first_index: int, lease_ms: float, drift: float, now_ms: float,
+        in_flight: InFlight,
     ) -> None:
         self.ballot = ballot
         self.since = now_ms
@@ -36,7 +40,8 @@ class Leader:
         self.next_index = first_index
         self.votes: dict[int, set[NodeId]] = {}
         self.ready_index = first_index
-        self.pending: dict[int, tuple[str, int]] = {}
+        self.pending: dict[int, Reply] = {}  # the answer each slot's client gets once chosen
+        self.in_flight = in_flight  # what later writes are planned against (statemachine.py)
         self.membership_index: int | None = None
         self.lease = LeaseHolder(lease_ms, drift)
 

@@ -12,13 +12,15 @@ state and its log from them, oldest first (`rebuild`):
 
 * `Promised(ballot)` — the acceptor promised to ignore lower ballots;
 * `AcceptedEntry(index, ballot, command)` — the acceptor accepted a command;
-* `Snapshot(index, items, members)` — everything up to `index` applied and
-  compacted: the entries it covers are dropped ("truncated"), which is why a
-  replica that fell behind that far must be sent the snapshot (§5.1, where
-  the WAL is archived and truncated).
+* `Snapshot(index, None, members)` — everything up to `index` is applied to
+  the replica's B-tree and made durable there, so the log entries it covers
+  may be dropped ("truncated"): a replica that fell behind that far must be
+  sent a copy of the B-tree instead, a `Snapshot` whose `items` are the
+  B-tree's contents (§5.1, where the WAL is archived and truncated).
 
-Which slots are chosen is *not* persisted: after a restart a replica knows
-only its snapshot is applied, and the leader tells it the rest again.
+Which slots are chosen is *not* persisted in the log: after a restart a
+replica knows that what its B-tree has applied is chosen (the B-tree records
+its applied LSN, which is the slot), and the leader tells it the rest again.
 """
 
 from __future__ import annotations
@@ -49,10 +51,14 @@ class AcceptedEntry:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Record (and message payload): the state after applying slots 1..index."""
+    """Record (and message payload): the state after applying slots 1..index.
+
+    As a record, `items` is None: the items are in the B-tree. As a message
+    payload, `items` is a copy of the B-tree (the mutations that rebuild it).
+    """
 
     index: int
-    items: tuple[tuple[str, str], ...]
+    items: tuple[Any, ...] | None
     members: tuple[NodeId, ...]
 
 
@@ -98,16 +104,17 @@ class RebuiltState:
     log: ReplicatedLog
 
 
-def rebuild(records: Iterable[Any], members: tuple[NodeId, ...]) -> RebuiltState:
-    """Replay persisted records, oldest first, into a promise and a log."""
+def rebuild(records: Iterable[Any], base: Snapshot) -> RebuiltState:
+    """Replay persisted records, oldest first, into a promise and a log.
+
+    `base` is what the replica's B-tree has applied (its LSN and members):
+    entries at or below it are chosen and applied already.
+    """
     promised = ZERO
-    log = ReplicatedLog(Snapshot(0, (), members))
+    log = ReplicatedLog(base)
     for record in records:
         if isinstance(record, Promised):
             promised = max(promised, record.ballot)
         elif isinstance(record, AcceptedEntry):
             log.accept(record)
-        elif isinstance(record, Snapshot):
-            if record.index >= log.snapshot.index:
-                log.install(record)
     return RebuiltState(promised, log)

@@ -5,10 +5,12 @@ Named as in the Paxos literature, two phases per ballot:
 =============  =====================  =========================================
 phase          leader → acceptors     acceptor → leader
 =============  =====================  =========================================
+pre-vote       `PreVote`              `PreVoteReply`
 1 (election)   `Prepare` (1a)         `Promise` (1b), or `Nack`
 2 (writes)     `Accept` (2a)          `Accepted` (2b), or `Nack`
 lease          `Heartbeat`            `LeaseGrant`
 catch-up       `Commit`, `InstallSnapshot`   `Learned`
+handoff        `TimeoutNow`           (none: the successor runs phase 1)
 =============  =====================  =========================================
 
 Every message carries the sender's ballot, so a replica that hears of a
@@ -16,7 +18,10 @@ higher ballot learns that it has been superseded. A `Heartbeat` also asks for
 a lease (§6.2) and tells followers how far the log is chosen; its answer, the
 `LeaseGrant`, says how far the follower has applied, which is how the leader
 knows whom to ship missing entries (`Commit`) or a snapshot to (§6.1's
-healing of a lagging or restarted replica).
+healing of a lagging or restarted replica). A `PreVote` asks the peers
+whether they still hear a leader before any ballot is raised (§6.2, see
+prevote.py); `TimeoutNow` is a planned handoff's "stand now" (§6.4, see
+handoff.py).
 """
 
 from __future__ import annotations
@@ -30,11 +35,46 @@ from dynamo.paxos.log import AcceptedEntry, Snapshot
 
 
 @dataclass(frozen=True)
+class PreVote(Message):
+    """Peer confirmation: "I hear no leader; do you? I would stand with `ballot`".
+
+    Nothing is promised or persisted on either side: `ballot` only names the
+    round of asking, so that late answers to an earlier round are ignored.
+    """
+
+    ballot: Ballot
+
+
+@dataclass(frozen=True)
+class PreVoteReply(Message):
+    """`granted` is False while the answering replica still hears a live leader."""
+
+    ballot: Ballot
+    granted: bool
+
+
+@dataclass(frozen=True)
+class TimeoutNow(Message):
+    """Planned handoff: the leader of `ballot` has stepped down; stand for election now.
+
+    The sender gave up its lease when it stepped down, so the successor may
+    release its own grant to `ballot` (handoff.py argues why that is safe).
+    """
+
+    ballot: Ballot
+
+
+@dataclass(frozen=True)
 class Prepare(Message):
-    """Phase 1a: "promise me `ballot`, and tell me what you accepted from `from_index` on"."""
+    """Phase 1a: "promise me `ballot`, and tell me what you accepted from `from_index` on".
+
+    `handoff` is set by a successor the old leader asked to stand (`TimeoutNow`):
+    its peers then promise even while they still hear the leader that asked.
+    """
 
     ballot: Ballot
     from_index: int
+    handoff: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,3 +167,16 @@ class Learned(Message):
     ballot: Ballot
     commit_index: int
     caught_up: bool
+
+
+@dataclass(frozen=True)
+class Decide(Message):
+    """The leader's decision: slots up to `commit_index` are chosen; apply them.
+
+    Sent as soon as a write is chosen, so that followers apply it at once and an
+    eventually consistent read from them is rarely stale; nothing answers it
+    (a follower that lacks an entry learns it from the next heartbeat).
+    """
+
+    ballot: Ballot
+    commit_index: int

@@ -9,11 +9,13 @@ in, a list of effects out (dynamo.contract).
 
 Rules (each names the module that holds it):
 
-  R1 (election, proposer.py)  A follower that hears no leader for a random
-     timeout in `election_timeout_ms` runs phase 1 with a ballot above any it
-     has seen. A majority of promises wins; the new leader re-proposes what
-     the promises report (recovering the log) and a no-op, and serves only
-     once those are chosen.
+  R1 (election, prevote.py, proposer.py)  A follower that hears no leader for
+     a random timeout in `election_timeout_ms` first asks its peers whether
+     they still hear one (the pre-vote, §6.2); only if a majority, itself
+     included, do not, does it run phase 1 with a ballot above any it has
+     seen. A majority of promises wins; the new leader re-proposes what the
+     promises report (recovering the log) and a no-op, and serves only once
+     those are chosen.
   R2 (acceptor.py)  Promise and accept only ballots at least as high as the
      ballot promised; persist before answering.
   R3 (leader.py)  A slot is chosen when a majority has accepted it in the
@@ -34,6 +36,10 @@ Rules (each names the module that holds it):
      leadership only while it keeps in touch: one that no majority has
      answered for two lease periods (it may hear nothing while still being
      heard) steps down, so that the others stop hearing it and elect anew.
+  R8 (handoff.py, §6.4)  Asked to hand off (`HandOff`), the leader stops
+     taking requests, waits until its successor has applied every chosen
+     slot, steps down giving up its lease, and tells the successor to stand
+     at once (`TimeoutNow`): no election timeout, no lease to wait out.
 
 Answers: `Ok` and `ConditionFailed` are what happened; `NotLeader` and
 `Unavailable` are definite refusals (nothing was proposed). A leader that is
@@ -68,9 +74,10 @@ from dynamo.contract import (
 )
 from dynamo.paxos.acceptor import Acceptor
 from dynamo.paxos.ballot import Ballot, next_ballot
+from dynamo.paxos.handoff import HandOff, Handoff, choose_successor
 from dynamo.paxos.leader import RESEND_BATCH, Leader
 from dynamo.paxos.lease import LeaseGrantor
-from dynamo.paxos.log import AcceptedEntry, Snapshot, rebuild
+from dynamo.paxos.log import AcceptedEntry, Promised, Snapshot, rebuild
 from dynamo.paxos.membership import (
     AddMember,
     MembershipChange,
@@ -83,35 +90,50 @@ from dynamo.paxos.messages import (
     Accept,
     Accepted,
     Commit,
+    Decide,
     Heartbeat,
     InstallSnapshot,
     Learned,
     LeaseGrant,
     Nack,
     Prepare,
+    PreVote,
+    PreVoteReply,
     Promise,
+    TimeoutNow,
 )
-from dynamo.paxos.operations import ConditionalPut, Delete, Get, NotLeader, Ok, Put, Unavailable
+from dynamo.paxos.operations import (
+    KV_TABLE,
+    READS,
+    SHORTHAND,
+    WRITES,
+    NotLeader,
+    Ok,
+    Unavailable,
+    from_shorthand,
+    to_shorthand,
+)
+from dynamo.paxos.prevote import PreVoteRound, grants_pre_vote
 from dynamo.paxos.proposer import Scout
-from dynamo.paxos.statemachine import KeyValueStore, Noop
-
-PLANTED_BUGS = frozenset({"read_without_lease", "commit_before_quorum", "accept_stale_ballot"})
+from dynamo.paxos.statemachine import InFlight, Noop, StorageReplica, WriteRecord
+from dynamo.storage.btree import BTree
 
 FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
 
 OUT_OF_TOUCH_LEASES = 2.0
 """A leader no majority has answered for this many lease periods steps down (R7).
 
-Longer than one lease, so that a cut-off leader outlives its lease (and a
-planted read_without_lease bug can show); short enough that a leader that
-can speak but not hear is replaced in a couple of seconds (§6.2)."""
+Longer than one lease, so that a cut-off leader outlives its lease (and one
+that skipped its lease check would be caught serving stale reads); short
+enough that a leader that can speak but not hear is replaced in a couple of
+seconds (§6.2)."""
 
-CLIENT_OPERATIONS = frozenset({Put, Get, ConditionalPut, Delete, AddMember, RemoveMember})
+CLIENT_OPERATIONS = frozenset({*SHORTHAND, *READS, *WRITES, AddMember, RemoveMember})
 
 
 @dataclass(frozen=True)
 class PaxosConfig:
-    """Timing and compaction of a group; `planted_bug` breaks one rule on purpose.
+    """Timing and compaction of a group; `pre_vote` switches peer confirmation (§6.2).
 
     The paper publishes no lease or heartbeat durations, only that waiting
     out a lease "only takes a couple of seconds" (§6.2); these defaults keep
@@ -123,15 +145,13 @@ class PaxosConfig:
     lease_ms: float = 1000.0
     max_drift: float = 0.01
     snapshot_every: int = 500
-    planted_bug: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.planted_bug is not None and self.planted_bug not in PLANTED_BUGS:
-            raise ValueError(f"unknown planted bug {self.planted_bug!r}")
+    pre_vote: bool = True
 
 
 class Replica:
     """One member of a replication group: acceptor always, leader when elected."""
+
+    acceptor_class: type[Acceptor] = Acceptor
 
     def __init__(
         self,
@@ -140,18 +160,20 @@ class Replica:
         records: Sequence[Any],
         rng: Rng,
         config: PaxosConfig,
+        store: StorageReplica | None = None,
     ) -> None:
         self._id = id
         self.config = config
         self.rng = rng
-        state = rebuild(records, tuple(sorted(members)))
+        # The B-tree is this replica's disk: it outlives a crash, the log tail does not.
+        self.store = store if store is not None else StorageReplica(BTree(None))
+        applied = self.store.applied_lsn
+        base = Snapshot(applied, None, self.store.members() or tuple(sorted(members)))
+        state = rebuild(records, base)
         self.log = state.log
         self.members = state.log.snapshot.members
         self.peers = tuple(m for m in self.members if m != id)
-        self.acceptor = Acceptor(
-            state.promised, state.log, config.planted_bug == "accept_stale_ballot"
-        )
-        self.store = KeyValueStore(state.log.snapshot.items)
+        self.acceptor = self.acceptor_class(state.promised, state.log)
         self.grantor = LeaseGrantor()
         self.has_records = len(records) > 0
         self.role = FOLLOWER
@@ -161,8 +183,12 @@ class Replica:
         self.leader: Leader | None = None
         self.now = 0.0
         self.last_heard = float("-inf")
+        # The last sign of a live leader, or of a candidate a majority is electing (P2).
+        self.leader_heard = float("-inf")
+        self.pre_vote: PreVoteRound | None = None
+        self.handoff: Handoff | None = None  # H1, H2: leading, handing off
+        self.handed_off: Handoff | None = None  # H3, H4: stepped down, to answer the client
         self.election_timeout = self._draw_timeout()
-        self.quorum_of_one = config.planted_bug == "commit_before_quorum"
         self._handlers: dict[type, Callable[[NodeId, Any], list[Effect]]] = {
             Prepare: self._on_prepare,
             Promise: self._on_promise,
@@ -174,6 +200,10 @@ class Replica:
             Commit: self._on_commit,
             InstallSnapshot: self._on_install_snapshot,
             Learned: self._on_learned,
+            Decide: self._on_decide,
+            PreVote: self._on_pre_vote,
+            PreVoteReply: self._on_pre_vote_reply,
+            TimeoutNow: self._on_timeout_now,
         }
 
     # --- the Node protocol -------------------------------------------------
@@ -189,7 +219,7 @@ class Replica:
             handler = self._handlers.get(type(event.message))
             return handler(event.src, event.message) if handler else []
         if kind is ClientRequest:
-            return self._on_client_request(event)
+            return self._on_request(event)
         if kind is TimerFired:
             if event.name == "heartbeat":
                 return self._on_heartbeat_timer()
@@ -197,6 +227,10 @@ class Replica:
         if kind is Start:
             return self._on_start()
         return []
+
+    def kv_items(self) -> dict[str, str]:
+        """The shorthand table's items as key -> value (tests and demos)."""
+        return {item["k"]["S"]: item["v"]["S"] for item in self.store.items(KV_TABLE.tbl)}
 
     def snapshot(self) -> dict[str, Any]:
         leader = self.leader
@@ -212,7 +246,6 @@ class Replica:
             "last_index": self.log.last_index,
             "snapshot_index": self.log.snapshot.index,
             "members": self.members,
-            "items": dict(self.store.items),
         }
 
     # --- start and timers ----------------------------------------------------
@@ -236,18 +269,61 @@ class Replica:
         remaining = self.election_timeout - (self.now - self.last_heard)
         if remaining > 0.001:  # heard from a leader since the timer was set: wait on
             return [SetTimer("election", remaining)]
+        if self.config.pre_vote:
+            return self._ask_peers()
         return self._start_election()
+
+    # --- R1, R7: peer confirmation before an election (prevote.py) ------------
+
+    def _ask_peers(self) -> list[Effect]:
+        """P1: ask whether a leader is still heard, raising no ballot and promising nothing."""
+        self.last_heard = self.now
+        self.election_timeout = self._draw_timeout()
+        if not grants_pre_vote(self.now, self.leader_heard, self.config.election_timeout_ms[0]):
+            # It backs another's candidacy (a promise, a grant) made moments ago: let it run.
+            return [SetTimer("election", self.election_timeout)]
+        ballot = next_ballot(max(self.highest_seen, self.acceptor.promised), self._id)
+        self.pre_vote = PreVoteRound(self._id, ballot, self.members)
+        if self.pre_vote.receive(self._id, True):  # a group of one
+            return self._start_election()
+        effects: list[Effect] = [Send(peer, PreVote(ballot)) for peer in self.peers]
+        effects.append(SetTimer("election", self.election_timeout))
+        return effects
+
+    # --8<-- [start:prevote]
+    def _on_pre_vote(self, src: NodeId, message: PreVote) -> list[Effect]:
+        """P2: "no" while a live leader, or a candidacy, was heard of within the patience."""
+        heard = self.leader_heard
+        if self.leader is not None:  # a leader is live while a majority answers it
+            heard = self.leader.in_touch_since(self.members, majority(self.members))
+        granted = grants_pre_vote(self.now, heard, self.config.election_timeout_ms[0])
+        if self.pre_vote is not None and message.ballot < self.pre_vote.ballot:
+            granted = False  # two ask at once: only the higher ballot may stand
+        if granted:  # one candidacy at a time: back this one, drop its own asking
+            self.leader_heard, self.pre_vote = self.now, None
+        return [Send(src, PreVoteReply(message.ballot, granted))]
+
+    def _on_pre_vote_reply(self, src: NodeId, reply: PreVoteReply) -> list[Effect]:
+        """P3: stand once a majority, this replica included, hears no leader."""
+        round_ = self.pre_vote
+        if round_ is None or reply.ballot != round_.ballot or self.role == LEADER:
+            return []
+        if not round_.receive(src, reply.granted):
+            return []
+        return self._start_election()
+    # --8<-- [end:prevote]
 
     # --- R1: election (phase 1) ----------------------------------------------
 
-    def _start_election(self) -> list[Effect]:
+    def _start_election(self, handoff: bool = False) -> list[Effect]:
         ballot = next_ballot(max(self.highest_seen, self.acceptor.promised), self._id)
         self.highest_seen = ballot
-        self.role, self.leader_id, self.leader = CANDIDATE, None, None
+        self.role, self.leader_id, self.leader, self.pre_vote = CANDIDATE, None, None, None
+        self.leader_heard = self.now  # P2: its own candidacy counts as a live one
         self.scout = Scout(ballot, self.members)
         self.last_heard = self.now
         self.election_timeout = self._draw_timeout()
-        prepare = Prepare(ballot, self.log.commit_index + 1)
+        prepare = Prepare(ballot, self.log.commit_index + 1, handoff)
         reply, records = self.acceptor.on_prepare(prepare)
         effects: list[Effect] = [Persist(r) for r in records]
         effects += [Send(peer, prepare) for peer in self.peers]
@@ -258,7 +334,7 @@ class Replica:
 
     def _on_prepare(self, src: NodeId, prepare: Prepare) -> list[Effect]:
         promised = self.acceptor.promised
-        if prepare.ballot > promised and self._loyal_to_leader(src):
+        if prepare.ballot > promised and not prepare.handoff and self._loyal_to_leader(src):
             return [Send(src, Nack(prepare.ballot, promised))]
         reply, records = self.acceptor.on_prepare(prepare)
         effects: list[Effect] = [Persist(r) for r in records]
@@ -268,6 +344,10 @@ class Replica:
             # The election timer is not reset: a candidate that can send but not
             # hear (a gray failure) would otherwise keep everyone from standing.
             self.leader_id = None
+            self.leader_heard = self.now  # P2: no pre-vote for a rival while this one runs
+        if isinstance(reply, Promise) and reply.snapshot is not None:
+            # The slots asked for are truncated here: promise a copy of the B-tree instead.
+            reply = Promise(reply.ballot, reply.entries, self._copy())
         effects.append(Send(src, reply))
         return effects
 
@@ -304,7 +384,7 @@ class Replica:
         cfg = self.config
         self.role, self.leader_id, self.scout = LEADER, self._id, None
         self.leader = Leader(scout.ballot, recovery.first_index, cfg.lease_ms, cfg.max_drift,
-                             self.now)
+                             self.now, InFlight(self.store.btree))
         effects.append(CancelTimer("election"))
         effects.append(Announce("elected", (("ballot", str(scout.ballot)), ("leader", self._id),
                                             ("recovered", len(recovery.commands)))))
@@ -321,6 +401,8 @@ class Replica:
             effects.append(CancelTimer("heartbeat"))
             effects.append(Announce("stepped_down", (("ballot", str(self.leader.ballot)),
                                                      ("reason", reason))))
+        if self.handoff is not None:  # superseded before it could hand off
+            effects += self._abandon_hand_off(f"the leader stepped down first: {reason}")
         if self.role != FOLLOWER:
             self.last_heard = self.now
             self.election_timeout = self._draw_timeout()
@@ -338,7 +420,8 @@ class Replica:
         if self.role != FOLLOWER:
             effects += self._step_down()
         self.leader_id = src
-        self.last_heard = self.now
+        self.last_heard = self.leader_heard = self.now
+        self.pre_vote = None  # P3: a leader is heard, the asking ends
         return effects
 
     def _on_accept(self, src: NodeId, accept: Accept) -> list[Effect]:
@@ -361,6 +444,10 @@ class Replica:
         commit = self.log.commit_index
         effects.append(Send(src, LeaseGrant(beat.ballot, beat.sent_at, granted, commit,
                                             commit >= beat.commit_index)))
+        handed = self.handed_off
+        if granted and handed is not None and src == handed.successor:
+            self.handed_off = None  # H4: its grant is in the successor's lease: done
+            effects.append(Reply(handed.client, handed.request_id, Ok()))
         return effects
 
     def _on_commit(self, src: NodeId, commit: Commit) -> list[Effect]:
@@ -419,10 +506,19 @@ class Replica:
             command = self.log.entries[slot].command
             commands.append(command)
             membership = isinstance(command, AddMember | RemoveMember)
-            result = Ok() if membership else self.store.apply(command)
+            if membership:
+                self.store.set_members(slot, apply_change(self.members, command))
+                applied = True
+            else:
+                applied = self.store.apply(slot, command)
             waiting = leader.pending.pop(slot, None) if leader is not None else None
+            if leader is not None:
+                leader.in_flight.chosen(slot, command)
             if waiting is not None:
-                effects.append(Reply(waiting[0], waiting[1], result))
+                if not applied:  # planned on a write that was never chosen (statemachine.py)
+                    waiting = Reply(waiting.client, waiting.request_id, Unavailable(
+                        "the write's assumptions no longer held; it was not applied"))
+                effects.append(waiting)
             if membership:
                 self.log.commit_index = slot  # the new members govern the slots after it
                 effects += self._change_membership(command)
@@ -431,16 +527,20 @@ class Replica:
         effects.append(Announce("committed", (("first", first), ("last", index),
                                               ("commands", tuple(commands)))))
         if index - self.log.snapshot.index >= self.config.snapshot_every:
-            snapshot = Snapshot(index, self.store.to_snapshot(), self.members)
+            # The B-tree holds everything up to `index`: the log below it may go (§5.1).
+            snapshot = Snapshot(index, None, self.members)
             self.log.install(snapshot)
             effects.append(Persist(snapshot))
+            effects.append(Persist(Promised(self.acceptor.promised)))  # outlives truncation
         return effects
 
     def _install(self, snapshot: Snapshot) -> list[Effect]:
-        """Adopt a snapshot of chosen state (from a promise or from the leader)."""
-        self.log.install(snapshot)
-        self.store = KeyValueStore(snapshot.items)
-        effects: list[Effect] = [Persist(snapshot)]
+        """Adopt a copy of a B-tree's chosen state (from a promise or from the leader)."""
+        assert snapshot.items is not None
+        self.store.restore(snapshot.index, snapshot.items, snapshot.members)
+        marker = Snapshot(snapshot.index, None, snapshot.members)
+        self.log.install(marker)
+        effects: list[Effect] = [Persist(marker), Persist(Promised(self.acceptor.promised))]
         if snapshot.members != self.members:
             self._set_members(snapshot.members)
             effects.append(Announce("membership_changed", (("members", self.members),)))
@@ -453,6 +553,9 @@ class Replica:
         leader = self.leader
         assert leader is not None
         slots = tuple((leader.propose(), command) for command in commands)
+        for index, command in slots:
+            if isinstance(command, WriteRecord):
+                leader.in_flight.add(index, command)
         accept = Accept(leader.ballot, slots, self.log.commit_index)
         reply, records = self.acceptor.on_accept(accept)
         effects: list[Effect] = [Persist(r) for r in records]
@@ -474,16 +577,27 @@ class Replica:
     def _advance_commit(self) -> list[Effect]:
         leader = self.leader
         assert leader is not None
-        quorum = 1 if self.quorum_of_one else majority(self.members)
-        chosen = leader.chosen_through(self.log.commit_index, self.members, quorum)
+        chosen = leader.chosen_through(self.log.commit_index, self.members, self._write_quorum())
         if chosen <= self.log.commit_index:
             return []
         leader.forget_through(chosen)
         effects = self._commit_through(chosen)
-        if self.leader is leader and leader.membership_index is not None:
-            if leader.membership_index <= chosen:
+        if self.leader is leader:
+            effects += [Send(peer, Decide(leader.ballot, chosen)) for peer in self.peers]
+            if leader.membership_index is not None and leader.membership_index <= chosen:
                 leader.membership_index = None
         return effects
+
+    def _on_decide(self, src: NodeId, decide: Decide) -> list[Effect]:
+        """R3 at a follower: apply what the leader has decided, if it holds the entries."""
+        if decide.ballot < self.acceptor.promised:
+            return []
+        return self._follow(src, decide.ballot) + self._learn_commit(decide.ballot,
+                                                                     decide.commit_index)
+
+    def _write_quorum(self) -> int:
+        """How many accepts choose a slot: a majority of the members (§3)."""
+        return majority(self.members)
 
     def _on_heartbeat_timer(self) -> list[Effect]:
         """Every heartbeat: ask for a lease, say how far the log is chosen, resend."""
@@ -496,6 +610,9 @@ class Replica:
         if out_of_touch > cfg.lease_ms * OUT_OF_TOUCH_LEASES:
             return self._step_down("no majority has answered for two lease periods")
         effects: list[Effect] = []
+        if self.handoff is not None and now >= self.handoff.deadline_ms:
+            successor = self.handoff.successor
+            effects += self._abandon_hand_off(f"{successor} did not catch up within a lease")
         leader.heard(self._id, now)
         if self.grantor.may_grant(leader.ballot, now):
             self.grantor.grant(leader.ballot, now, cfg.lease_ms, cfg.max_drift)
@@ -529,13 +646,14 @@ class Replica:
         effects = self._record_grant(src, grant.sent_at) if grant.granted else []
         if not grant.caught_up:
             effects += self._ship(src, grant.commit_index)
-        return effects
+        return effects + self._hand_off_progress(src, grant.commit_index)
 
     def _on_learned(self, src: NodeId, learned: Learned) -> list[Effect]:
         leader = self.leader
-        if leader is None or learned.ballot != leader.ballot or learned.caught_up:
+        if leader is None or learned.ballot != leader.ballot:
             return []
-        return self._ship(src, learned.commit_index)
+        effects = [] if learned.caught_up else self._ship(src, learned.commit_index)
+        return effects + self._hand_off_progress(src, learned.commit_index)
 
     def _ship(self, peer: NodeId, peer_commit: int) -> list[Effect]:
         """Log shipping: send a lagging replica the chosen entries it lacks."""
@@ -545,46 +663,129 @@ class Replica:
         if peer_commit >= commit:
             return []
         if peer_commit < self.log.snapshot.index:
-            return [Send(peer, InstallSnapshot(leader.ballot, self.log.snapshot, commit))]
+            return [Send(peer, InstallSnapshot(leader.ballot, self._copy(), commit))]
         last = min(commit, peer_commit + RESEND_BATCH)
         entries: tuple[AcceptedEntry, ...] = tuple(
             self.log.entries[i] for i in range(peer_commit + 1, last + 1)
         )
         return [Send(peer, Commit(leader.ballot, entries, commit))]
 
+    # --- R8: planned leadership handoff (handoff.py, §6.4) ----------------------
+
+    def _on_request(self, request: ClientRequest) -> list[Effect]:
+        """A client request: a handoff, refused while one runs (H1), or served."""
+        if type(request.operation) is HandOff:
+            return self._on_hand_off(request, request.operation)
+        if self.handoff is not None:
+            reason = "the leader is handing off its leadership (§6.4)"
+            return [Reply(request.client, request.request_id, Unavailable(reason))]
+        return self._on_client_request(request)
+
+    def _on_hand_off(self, request: ClientRequest, op: HandOff) -> list[Effect]:
+        """H1: pick a successor and stop taking requests until it has caught up."""
+        leader = self.leader
+        refusal: NotLeader | Unavailable | None = None
+        successor = None
+        if leader is None:
+            refusal = NotLeader(self.leader_id if self.leader_id != self._id else None)
+        elif not leader.is_ready(self.log.commit_index):
+            refusal = Unavailable("the new leader is still recovering the log")
+        else:
+            successor = choose_successor(op.to, self.peers, leader.heard_at)
+            if successor is None:
+                refusal = Unavailable(f"no member to hand off to: {op.to!r}")
+        if refusal is not None or successor is None:
+            return [Reply(request.client, request.request_id, refusal)]
+        self.handoff = Handoff(successor, request.client, request.request_id,
+                               self.now + self.config.lease_ms)
+        effects: list[Effect] = [Announce("handoff_started", (("to", successor),))]
+        return effects + self._on_heartbeat_timer()  # ask the successor how far it has applied
+
+    # --8<-- [start:handoff]
+    def _hand_off_progress(self, src: NodeId, applied: int) -> list[Effect]:
+        """H2, H3: once the successor has applied every proposed slot, step aside."""
+        handoff, leader = self.handoff, self.leader
+        if handoff is None or leader is None or src != handoff.successor:
+            return []
+        handoff.successor_applied = max(handoff.successor_applied, applied)
+        if not handoff.ready(self.log.commit_index, leader.next_index - 1):
+            return []
+        ballot = leader.ballot
+        self.handoff, self.handed_off = None, handoff
+        self.grantor.release(ballot)  # H3: this leader's lease ends with its step down
+        effects = self._step_down(f"handed off to {handoff.successor}")
+        self.leader_id = None
+        effects.append(Send(handoff.successor, TimeoutNow(ballot)))
+        return effects
+    # --8<-- [end:handoff]
+
+    def _abandon_hand_off(self, reason: str) -> list[Effect]:
+        """H5: the handoff cannot finish; a leader that still leads goes on leading."""
+        handoff = self.handoff
+        assert handoff is not None
+        self.handoff = None
+        return [Announce("handoff_abandoned", (("to", handoff.successor), ("reason", reason))),
+                Reply(handoff.client, handoff.request_id, Unavailable(reason))]
+
+    def _on_timeout_now(self, src: NodeId, message: TimeoutNow) -> list[Effect]:
+        """H4: the old leader has stepped down; stand at once, skipping the pre-vote."""
+        if (message.ballot < self.acceptor.promised or self.role == LEADER
+                or self._id not in self.members):
+            return []
+        self.grantor.release(message.ballot)
+        return self._start_election(handoff=True)
+
     # --- R5/R6: clients and membership ---------------------------------------
+
+    def _copy(self) -> Snapshot:
+        """A copy of this replica's B-tree as of its commit index, to ship or promise."""
+        return Snapshot(self.log.commit_index, self.store.dump(), self.members)
 
     def _on_client_request(self, request: ClientRequest) -> list[Effect]:
         op = request.operation
-        result = self._refusal(op)
-        if result is not None:
-            return [Reply(request.client, request.request_id, result)]
-        if isinstance(op, Get):
-            return [Reply(request.client, request.request_id, Ok(self.store.read(op.key)))]
+        refusal = self._refusal(op)
+        if refusal is not None:
+            return [self._answer(request, refusal)]
+        item_op = from_shorthand(op) if type(op) in SHORTHAND else op
+        if type(item_op) in READS:
+            return [self._answer(request, self.store.read(item_op))]
+        return self._write(request, item_op)
+
+    def _write(self, request: ClientRequest, op: Any) -> list[Effect]:
+        """Plan a write, propose it, and answer once it is chosen and applied (R3)."""
         leader = self.leader
         assert leader is not None
         if isinstance(op, AddMember | RemoveMember):
             if is_noop_change(self.members, op):
-                return [Reply(request.client, request.request_id, Ok())]
+                return [self._answer(request, Ok())]
             leader.membership_index = leader.next_index
-        leader.pending[leader.next_index] = (request.client, request.request_id)
-        return self._propose((op,))
+            command, answer = op, Ok()
+        else:  # §3: the leader plans the write against its items plus the writes in flight
+            command, answer = self.store.plan(op, leader.in_flight)
+            if command is None:  # refused (a false condition, an invalid update): nothing logged
+                return [self._answer(request, answer)]
+        leader.pending[leader.next_index] = self._answer(request, answer)
+        return self._propose((command,))
+
+    def _answer(self, request: ClientRequest, result: Any) -> Reply:
+        if type(request.operation) in SHORTHAND:
+            result = to_shorthand(request.operation, result)
+        return Reply(request.client, request.request_id, result)
 
     # --8<-- [start:serve]
     def _refusal(self, op: Any) -> NotLeader | Unavailable | None:
         """Why this replica will not serve `op` now, or None if it will."""
         if type(op) not in CLIENT_OPERATIONS:
             return Unavailable(f"not an operation of this group: {op!r}")
-        if isinstance(op, Get) and not op.consistent:
-            return None  # R5: any replica, from what it has applied
+        if getattr(op, "consistent", True) is False:
+            return None  # R5: an eventually consistent read, from any replica's applied items
         leader = self.leader
         if leader is None:
             hint = self.leader_id if self.leader_id != self._id else None
             return NotLeader(hint)
         if not leader.is_ready(self.log.commit_index):
             return Unavailable("the new leader is still recovering the log")
-        unchecked = isinstance(op, Get) and self.config.planted_bug == "read_without_lease"
-        if not unchecked and not leader.lease.holds(self.now):
+        if not leader.lease.holds(self.now):
             return Unavailable("the leader holds no lease yet (it waits out the old one, §6.2)")
         if isinstance(op, AddMember | RemoveMember) and leader.membership_index is not None:
             return Unavailable("another membership change is in progress")
@@ -606,11 +807,19 @@ class Replica:
         self.peers = tuple(m for m in members if m != self._id)
 
 
-def replica_factory(members: tuple[NodeId, ...], config: PaxosConfig) -> NodeFactory:
-    """How a driver builds (and, after a crash, rebuilds) each replica of a group."""
+def replica_factory(members: tuple[NodeId, ...], config: PaxosConfig,
+                    replica_class: type[Replica] = Replica) -> NodeFactory:
+    """How a driver builds (and, after a crash, rebuilds) each replica of a group.
+
+    Each replica's B-tree (in memory here) is its disk: created at the first
+    boot, handed back on every rebuild, so that a crash loses only what was
+    never persisted, as contract rule 3 says.
+    """
+    disks: dict[NodeId, StorageReplica] = {}
 
     def build(id: NodeId, records: Sequence[Any], rng: Rng) -> Replica:
-        return Replica(id, members, records, rng, config)
+        store = disks.setdefault(id, StorageReplica(BTree(None)))
+        return replica_class(id, members, records, rng, config, store)
 
     return build
 

@@ -14,6 +14,9 @@ command all run the very same thing by name:
                     long enough for a successor: the deposed leader's lease case
     paxos-failover  the leader is crashed once the group is busy; measures the
                     time to the next acknowledged write (§6.2, "a couple of seconds")
+    paxos-rejoin    a follower is cut off for 2 s, then heals: with peer confirmation
+                    (the pre-vote, §6.2) it deposes no one, so the run's count of
+                    elections stays at the first one
 
 A run goes: draw the fault schedule and each client's operations from the
 seed; run the workload with the nemesis; at `duration_ms` heal every link and
@@ -31,6 +34,7 @@ from random import Random
 from typing import Any
 
 from dynamo.paxos.operations import (
+    Add,
     ConditionalPut,
     ConditionFailed,
     Delete,
@@ -38,10 +42,12 @@ from dynamo.paxos.operations import (
     NotLeader,
     Ok,
     Put,
+    QueryKey,
     Unavailable,
 )
-from dynamo.paxos.replica import PLANTED_BUGS as paxos_bugs
-from dynamo.paxos.replica import PaxosConfig, replica_factory
+from dynamo.paxos.planted import PLANTED_BUGS as paxos_bugs
+from dynamo.paxos.planted import planted_factory
+from dynamo.paxos.replica import PaxosConfig
 from dynamo.sim.clients import Client, ClientConfig, OpRecord, Outcome
 from dynamo.sim.faults import Fault, NemesisConfig, nemesis
 from dynamo.sim.invariants import Invariants, Violation
@@ -88,6 +94,7 @@ class Scenario:
     settle_ms: float = 1500.0
     final_read_ms: float = 2500.0
     invariants: tuple[str, ...] = INVARIANTS
+    pre_vote: bool = True
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
@@ -107,6 +114,20 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              workload=Workload(clients=3, operations=60, mix=(("put", 3), ("get", 1))),
              faults=(Fault(800.0, "crash_leader"), Fault(3500.0, "restart")),
              duration_ms=4000.0),
+    Scenario("dynamodb-faults", "DynamoDB's item operations (conditional PutItem, UpdateItem "
+             "ADD, strong GetItem and Query) through the storage replicas, under crashes, "
+             "one-way partitions, loss, duplication and drift",
+             workload=Workload(keys=2, mix=(("put", 2), ("cas", 2), ("add", 3), ("get", 2),
+                                            ("query", 2), ("delete", 1))),
+             nemesis=NemesisConfig(kinds=("crash_leader", "isolate_leader", "one_way",
+                                          "partition"), duration_ms=(300.0, 2000.0)),
+             network=NetworkConfig(loss=0.03, duplicate=0.02, reorder=0.05), max_drift=0.02),
+    Scenario("paxos-rejoin", "a follower cut off for 2 s rejoins; with the pre-vote (§6.2) "
+             "it deposes no healthy leader: no election after the first",
+             workload=Workload(clients=2, readers=0, operations=16,
+                               client=ClientConfig(think_ms=(80.0, 200.0))),
+             faults=(Fault(500.0, "isolate_follower"), Fault(2500.0, "heal")),
+             duration_ms=3000.0, settle_ms=500.0),
 )}
 
 
@@ -128,6 +149,7 @@ class RunResult:
     failover_ms: float | None = None
     end_ms: float = 0.0
     invariants: tuple[str, ...] = INVARIANTS
+    elections: int = 0
 
 
 class PaxosAdapter:
@@ -143,6 +165,10 @@ class PaxosAdapter:
             return "cas", operation.key, operation.value, operation.expected
         if kind is Delete:
             return "delete", operation.key, None, None
+        if kind is Add:
+            return "add", operation.key, str(operation.amount), None
+        if kind is QueryKey:
+            return "get", operation.key, None, None
         raise TypeError(f"no history form for {operation!r}")
 
     def classify(self, result: Any) -> Outcome:
@@ -181,6 +207,10 @@ def draw_operations(rng: Random, workload: Workload) -> dict[str, list[Any]]:
                 expected = None if not seen or rng.random() < 0.3 else seen[-1]
                 ops.append(ConditionalPut(key, value, expected))
                 written[key].append(value)
+            elif kind == "query":
+                ops.append(QueryKey(key))
+            elif kind == "add":  # counters have keys of their own: ADD needs a number
+                ops.append(Add(f"n{key[1:]}", 1 + rng.randrange(5)))
             else:
                 ops.append(Delete(key))
         plans[name] = ops
@@ -195,8 +225,8 @@ def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace:
         operations: dict[str, list[Any]] | None = None) -> RunResult:
     """Run one seed of a scenario. `faults`/`operations` override what the seed
     would draw (the minimiser uses them to try smaller runs)."""
-    config = PaxosConfig(max_drift=scenario.max_drift, planted_bug=planted_bug)
-    factory = replica_factory(scenario.nodes, config)
+    config = PaxosConfig(max_drift=scenario.max_drift, pre_vote=scenario.pre_vote)
+    factory = planted_factory(scenario.nodes, config, planted_bug)
     sim = Simulator(seed, {n: factory for n in scenario.nodes}, network=scenario.network,
                     max_drift=scenario.max_drift, trace=trace)
     plan_rng = sim.derive_rng()
@@ -234,7 +264,12 @@ def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace:
     return RunResult(scenario.name, seed, planted_bug, history, final_state,
                      invariants.violations, sim.stats, sim.network.stats.sent, chosen_faults,
                      chosen_ops, sim.trace, failover_time(sim.stats, history), sim.now,
-                     scenario.invariants)
+                     scenario.invariants, elections(sim.announcements))
+
+
+def elections(announcements: Sequence[tuple[float, str, Any]]) -> int:
+    """How many times a replica announced it was elected (the first election included)."""
+    return sum(1 for _, _, announce in announcements if announce.kind == "elected")
 
 
 def failover_time(stats: SimStats, history: Sequence[OpRecord]) -> float | None:

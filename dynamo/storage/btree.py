@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -72,7 +72,7 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('applied_lsn', 0);
 """
 # --8<-- [end:schema]
 
-_GET = "SELECT item FROM items WHERE tbl = ? AND h = ? AND pk = ? AND sk = ?"
+_GET = "SELECT item, size FROM items WHERE tbl = ? AND h = ? AND pk = ? AND sk = ?"
 _PUT = "INSERT OR REPLACE INTO items (tbl, h, pk, sk, item, size) VALUES (?, ?, ?, ?, ?, ?)"
 _DELETE = "DELETE FROM items WHERE tbl = ? AND h = ? AND pk = ? AND sk = ?"
 _RECORD_LSN = "UPDATE meta SET value = max(value, ?) WHERE key = 'applied_lsn'"
@@ -96,6 +96,9 @@ class Mutation:
     tbl: str
     key: EncodedKey
     item: Item | None
+    # The item's size (attributes.item_size), when whoever planned the write already
+    # knows it; computed on apply otherwise. Not part of what the mutation *is*.
+    size: int | None = field(default=None, compare=False)
 
 
 class Entry(NamedTuple):
@@ -136,8 +139,13 @@ class BTree:
 
     def get(self, tbl: str, key: EncodedKey) -> Item | None:
         """The item stored under `key`, or None."""
+        return self.get_with_size(tbl, key)[0]
+
+    def get_with_size(self, tbl: str, key: EncodedKey) -> tuple[Item | None, int]:
+        """The item stored under `key` (or None) and its size as stored (0 if none),
+        so capacity is charged without measuring the item again."""
         row = self.conn.execute(_GET, (tbl, key.hash, key.partition, key.sort)).fetchone()
-        return None if row is None else orjson.loads(row[0])
+        return (None, 0) if row is None else (orjson.loads(row[0]), row[1])
 
     def apply(self, mutations: Sequence[Mutation], lsn: int | None = None) -> None:
         """Apply `mutations` in one SQLite transaction, recording `lsn` with them.
@@ -145,22 +153,78 @@ class BTree:
         All of them land or none does. `applied_lsn` only moves forward: a
         batch replayed twice cannot drag it back.
         """
-        with self.db.atomic():
-            for mutation in mutations:
-                key = mutation.key
-                if mutation.item is None:
-                    self.conn.execute(_DELETE, (mutation.tbl, key.hash, key.partition, key.sort))
-                else:
-                    blob = orjson.dumps(mutation.item)
-                    self.conn.execute(_PUT, (mutation.tbl, key.hash, key.partition, key.sort,
-                                             blob, item_size(mutation.item)))
-            if lsn is not None:
-                self.conn.execute(_RECORD_LSN, (lsn,))
+        if self.conn.in_transaction:  # inside a caller's transaction: a savepoint of it
+            with self.db.atomic():
+                self._write(mutations, lsn)
+        else:
+            # sqlite3's own transaction (BEGIN before the first change, COMMIT on
+            # leaving, ROLLBACK on an error) costs less than sqlite-utils' atomic().
+            with self.conn:
+                self._write(mutations, lsn)
+
+    def _write(self, mutations: Sequence[Mutation], lsn: int | None) -> None:
+        for mutation in mutations:
+            key = mutation.key
+            if mutation.item is None:
+                self.conn.execute(_DELETE, (mutation.tbl, key.hash, key.partition, key.sort))
+            else:
+                size = item_size(mutation.item) if mutation.size is None else mutation.size
+                self.conn.execute(_PUT, (mutation.tbl, key.hash, key.partition, key.sort,
+                                         orjson.dumps(mutation.item), size))
+        if lsn is not None:
+            self.conn.execute(_RECORD_LSN, (lsn,))
 
     def applied_lsn(self) -> int:
         """The log sequence number of the last change applied (0: none yet)."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'applied_lsn'").fetchone()
         return int(row[0])
+
+    # -- replica metadata and whole-replica copies (a replication group's needs) --
+
+    def meta(self, key: str) -> object | None:
+        """A replica-level setting stored beside the items (None if never set)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else orjson.loads(row[0])
+
+    def set_meta(self, key: str, value: object, lsn: int) -> None:
+        """Store a setting and record `lsn` as applied, in one transaction.
+
+        A replica applies a membership change from its log this way, so that
+        after a crash the members it knows match the log position it knows.
+        """
+        with self.db.atomic():
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                              (key, orjson.dumps(value)))
+            self.conn.execute(_RECORD_LSN, (lsn,))
+
+    def sync(self) -> None:
+        """Make every committed transaction durable (a full checkpoint of SQLite's WAL).
+
+        Under synchronous=NORMAL commits are not fsynced; before a write-ahead
+        log may drop the records a B-tree has applied, the B-tree must be on disk.
+        """
+        self.conn.execute("PRAGMA wal_checkpoint(FULL)")
+
+    def dump(self) -> list[Mutation]:
+        """Every item of every table, as the mutations that would recreate them.
+
+        What a leader ships to a replica too far behind for the log to help
+        (a B-tree snapshot, §5.1's copy of a replica).
+        """
+        rows = self.conn.execute("SELECT tbl, h, pk, sk, item FROM items ORDER BY tbl, h, pk, sk")
+        return [Mutation(tbl, EncodedKey(h, pk, sk), orjson.loads(blob))
+                for tbl, h, pk, sk, blob in rows]
+
+    def replace_all(self, mutations: Sequence[Mutation], lsn: int) -> None:
+        """Discard every item and load `mutations` instead, recording `lsn`, atomically.
+
+        `applied_lsn` is set to `lsn` even if it was higher: the snapshot
+        being installed is the state as of `lsn`.
+        """
+        with self.db.atomic():
+            self.conn.execute("DELETE FROM items")
+            self.conn.execute("UPDATE meta SET value = ? WHERE key = 'applied_lsn'", (lsn,))
+            self.apply(mutations, lsn)  # nested: a savepoint inside the same transaction
 
     # -- access paths -------------------------------------------------------
 

@@ -128,6 +128,11 @@ class Catalog:
         ).fetchall()
         return [name for (name,) in rows]
 
+    def all(self) -> list[tuple[str, str]]:
+        """Every (region, name), sorted: the tables of every region."""
+        rows = self.btree.conn.execute("SELECT region, name FROM tables ORDER BY region, name")
+        return [(region, name) for region, name in rows]
+
     def update(self, definition: TableDefinition) -> None:
         """Replace a table's definition (UpdateTable, status changes).
 

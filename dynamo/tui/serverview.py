@@ -11,9 +11,13 @@ shows:
     a log    what changed between two polls: a table appeared or went, its
              status or its item count changed
 
-It shows only what the API returns. Request rates, latencies and throttles are
-not part of the DynamoDB API (AWS publishes them through CloudWatch), so they
-are not on this screen rather than estimated from polling.
+    a grid   the replication group, from the server's admin endpoint
+             (`GET /admin/state`): zone, node, role, leader's ballot, and how
+             far each replica's log is persisted and applied (§3, §5.1)
+
+The tables come from what the API returns. Request rates, latencies and
+throttles are not part of the DynamoDB API (AWS publishes them through
+CloudWatch), so they are not on this screen rather than estimated from polling.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from textual.worker import Worker
 from dynamo.tui.tables import PollError, RequestSigner, TableInfo, TablePoller, human_bytes
 
 COLUMNS = ("table", "status", "key schema", "items", "size", "billing mode")
+REPLICA_COLUMNS = ("zone", "node", "role", "ballot", "persisted LSN", "applied LSN")
+ROLE_STYLES = {"leader": "bold green", "follower": "", "candidate": "yellow", "down": "bold red"}
 NOTE = ("Item counts and sizes are DescribeTable's ItemCount and TableSizeBytes. Request rates "
         "are not part of the DynamoDB API, so they are not shown.")
 
@@ -42,7 +48,8 @@ class ServerDashboard(App[None]):
     ENABLE_COMMAND_PALETTE = False
     CSS = """
     #status { height: 1; padding: 0 1; }
-    #tables { height: auto; max-height: 60%; margin: 1 0 0 0; }
+    #tables { height: auto; max-height: 40%; margin: 1 0 0 0; }
+    #replicas { height: auto; max-height: 30%; margin: 1 0 0 0; }
     #note { height: auto; padding: 0 1; margin: 1 0 0 0; color: $text-muted; }
     #changes { border: round $primary; height: 1fr; }
     """
@@ -68,12 +75,14 @@ class ServerDashboard(App[None]):
         yield Header()
         yield Static(f"asking {self.endpoint} ...", id="status")
         yield DataTable(id="tables", cursor_type="none", zebra_stripes=True)
+        yield DataTable(id="replicas", cursor_type="none", zebra_stripes=True)
         yield Static(NOTE, id="note")
         yield RichLog(id="changes", max_lines=1_000, wrap=True)
         yield Footer()
 
     async def on_mount(self) -> None:
         self.query_one("#tables", DataTable).add_columns(*COLUMNS)
+        self.query_one("#replicas", DataTable).add_columns(*REPLICA_COLUMNS)
         self.query_one("#changes", RichLog).border_title = "changes seen between polls"
         self._session = aiohttp.ClientSession()
         self.request_poll()
@@ -108,6 +117,7 @@ class ServerDashboard(App[None]):
             return
         self.polls += 1
         self.show(tables)
+        await self.show_group()
         count = f"{len(tables)} table{'s' * (len(tables) != 1)}"
         status.update(Text.assemble((self.endpoint, "bold"), f"  region {self.region}  {count}  ",
                                     ("answered at " + time.strftime("%H:%M:%S"), "green")))
@@ -126,6 +136,39 @@ class ServerDashboard(App[None]):
         for line in changes(self.known, now):
             log.write(Text.assemble((f"{stamp}  ", "dim"), line), expand=True)
         self.known = now
+
+
+    async def show_group(self) -> None:
+        """Fill the replica grid from /admin/state (left empty if the server has none)."""
+        assert self._session is not None
+        try:
+            async with self._session.get(f"{self.endpoint}/admin/state") as answer:
+                state = await answer.json() if answer.status == 200 else None
+        except (aiohttp.ClientError, ValueError):
+            state = None
+        grid = self.query_one("#replicas", DataTable)
+        grid.clear()
+        for row in replica_rows(state):
+            grid.add_row(*row)
+
+
+def replica_rows(state: dict | None) -> list[tuple[object, ...]]:
+    """One row per replica of the group: zone, node, role, ballot, persisted and applied LSN."""
+    if not state:
+        return []
+    group = state.get("group") or {}
+    replicas = group.get("replicas")
+    if replicas is None:  # a single node: its one partition's one replica
+        partitions = state.get("partitions") or [{}]
+        replicas = partitions[0].get("replicas", [])
+    rows = []
+    for replica in replicas:
+        role = replica.get("role", "?")
+        ballot = group.get("ballot") if role == "leader" else ""
+        rows.append((replica.get("zone", ""), replica.get("node", ""),
+                     Text(role, ROLE_STYLES.get(role, "")), ballot or "",
+                     f"{replica.get('persisted_lsn', 0):,}", f"{replica.get('applied_lsn', 0):,}"))
+    return rows
 
 
 def changes(before: dict[str, TableInfo] | None, after: dict[str, TableInfo]) -> list[str]:

@@ -88,7 +88,7 @@ def test_acknowledged_puts_survive_sigkill_mid_load(tmp_path: Path) -> None:
 def test_a_put_is_in_the_log_before_it_is_acknowledged(tmp_path: Path) -> None:
     """With --fsync always the record holding the item is in a log segment (wal/*.seg)
     by the time the answer arrives: kill the server at once and it is there."""
-    server = start_server("--data-dir", str(tmp_path), "--fsync", "always")
+    server = start_server("--nodes", "1", "--data-dir", str(tmp_path), "--fsync", "always")
     client = make_client(server.url)
     create_table(client, "Logged")
     marker = f"marker-{uuid.uuid4().hex}"
@@ -172,7 +172,7 @@ def test_sealed_segments_are_archived(tmp_path: Path) -> None:
     (§5.1, §5.2) and dropped locally; the data is all still there after a restart."""
     archive = tmp_path / "archive"
     data = tmp_path / "data"
-    server = start_server("--data-dir", str(data), "--archive", str(archive))
+    server = start_server("--nodes", "1", "--data-dir", str(data), "--archive", str(archive))
     client = make_client(server.url)
     create_table(client, "Big")
     blob = "x" * 200_000
@@ -188,7 +188,7 @@ def test_sealed_segments_are_archived(tmp_path: Path) -> None:
     assert manifests[0].name.startswith("00000000000000000001-")
     server.process.kill()
     server.process.wait()
-    server = start_server("--data-dir", str(data), "--archive", str(archive))
+    server = start_server("--nodes", "1", "--data-dir", str(data), "--archive", str(archive))
     assert len(scan_all(make_client(server.url), "Big")) == 50
     server.stop()
 
@@ -251,5 +251,5 @@ def test_a_data_directory_whose_log_is_gone_is_refused(tmp_path: Path,
     node.close()
     for segment in (tmp_path / "wal").iterdir():
         segment.unlink()
-    assert main(["serve", "--data-dir", str(tmp_path)]) == 1
+    assert main(["serve", "--nodes", "1", "--data-dir", str(tmp_path)]) == 1
     assert "refusing to serve" in capsys.readouterr().err

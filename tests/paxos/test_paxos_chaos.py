@@ -47,7 +47,7 @@ def test_replicas_agree_on_every_chosen_slot(seed: int) -> None:
     for _, node, announce in pump.kinds("elected"):
         leaders_per_ballot.setdefault(dict(announce.detail)["ballot"], set()).add(node)
     assert all(len(nodes) == 1 for nodes in leaders_per_ballot.values())
-    items = [pump.nodes[n].snapshot()["items"] for n in pump.ids]
+    items = [pump.nodes[n].kv_items() for n in pump.ids]
     assert items[0] == items[1] == items[2]
     leader = pump.leader()
     for key, value in items[0].items():

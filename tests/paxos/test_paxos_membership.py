@@ -18,7 +18,7 @@ def test_an_added_replica_catches_up_and_counts_in_the_quorum() -> None:
     pump.advance(200)
     for node in pump.ids:
         assert pump.nodes[node].members == ("a", "b", "c", "d")
-    assert pump.nodes["d"].snapshot()["items"] == {"k": "v"}
+    assert pump.nodes["d"].kv_items() == {"k": "v"}
     # four members: a quorum is three, so with one follower down writes still commit...
     others = [n for n in pump.ids if n not in (leader, "d")]
     pump.crash(others[0])

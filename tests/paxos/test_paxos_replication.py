@@ -20,6 +20,7 @@ from dynamo.paxos import (
 )
 from dynamo.paxos.log import AcceptedEntry, Promised, Snapshot
 from dynamo.paxos.messages import Commit, InstallSnapshot
+from dynamo.paxos.statemachine import WriteRecord
 
 
 def test_a_write_is_acknowledged_once_a_quorum_has_it() -> None:
@@ -33,7 +34,9 @@ def test_a_write_is_acknowledged_once_a_quorum_has_it() -> None:
     pump.start(down[0])  # one follower back: leader + follower = 2 of 3
     pump.advance(100)
     assert pump.replies[("client", pump.next_request)] == Ok()
-    assert any(isinstance(r, AcceptedEntry) and r.command == Put("k", "v")
+    written = {"k": {"S": "k"}, "v": {"S": "v"}}  # the log holds the after-image (§3)
+    assert any(isinstance(r, AcceptedEntry) and isinstance(r.command, WriteRecord)
+               and [c.item for c in r.command.changes] == [written]
                for r in pump.records[down[0]])
 
 
@@ -56,7 +59,7 @@ def test_followers_apply_the_same_commands_in_the_same_order() -> None:
         assert pump.request(leader, op) == Ok()
     pump.advance(100)
     views = [pump.nodes[n].snapshot() for n in pump.ids]
-    assert all(v["items"] == {"a": "3", "c": "4"} for v in views)
+    assert all(pump.nodes[n].kv_items() == {"a": "3", "c": "4"} for n in pump.ids)
     assert len({v["commit_index"] for v in views}) == 1
     committed = {n: [] for n in pump.ids}
     for _, node, announce in pump.kinds("committed"):
@@ -87,7 +90,7 @@ def test_a_restarted_replica_catches_up_by_log_shipping() -> None:
         assert pump.request(leader, Put(f"k{i}", str(i))) == Ok()
     pump.start(lagging)
     pump.advance(200)
-    assert pump.nodes[lagging].snapshot()["items"] == pump.nodes[leader].snapshot()["items"]
+    assert pump.nodes[lagging].kv_items() == pump.nodes[leader].kv_items()
     assert any(dst == lagging and isinstance(m, Commit) for _, dst, m in pump.sent)
 
 
@@ -102,7 +105,7 @@ def test_a_replica_behind_the_leaders_snapshot_gets_the_snapshot() -> None:
     assert pump.nodes[leader].log.snapshot.index >= 4
     pump.start(lagging)
     pump.advance(200)
-    assert pump.nodes[lagging].snapshot()["items"] == pump.nodes[leader].snapshot()["items"]
+    assert pump.nodes[lagging].kv_items() == pump.nodes[leader].kv_items()
     assert any(dst == lagging and isinstance(m, InstallSnapshot) for _, dst, m in pump.sent)
     assert any(isinstance(r, Snapshot) for r in pump.records[lagging])
 
@@ -116,7 +119,8 @@ def test_a_replica_rebuilds_its_promise_and_log_from_its_records() -> None:
     pump.advance(100)
     follower = pump.followers()[0]
     live = pump.nodes[follower]
-    rebuilt = Replica(follower, pump.ids, pump.records[follower], random.Random(0), pump.config)
+    rebuilt = Replica(follower, pump.ids, pump.records[follower], random.Random(0), pump.config,
+                      live.store)  # the B-tree is the replica's disk: it survives the crash
     assert rebuilt.acceptor.promised == live.acceptor.promised
     assert rebuilt.log.snapshot == live.log.snapshot
     assert rebuilt.log.entries == live.log.entries

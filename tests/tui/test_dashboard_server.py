@@ -16,11 +16,10 @@ from tui_screens import (
     boto3_client,
     create_tables,
     free_port,
-    start_server,
-    stop_server,
     wait_for_polls,
 )
 
+from dynamo.cli.launch import running_server
 from dynamo.cli.sigv4 import Signer
 from dynamo.tui.serverview import COLUMNS, ServerDashboard
 
@@ -31,12 +30,9 @@ ITEMS, STATUS, KEYS, BILLING = (COLUMNS.index(c) for c in
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """A real server with two tables: orders (12 items) and users (40 items)."""
-    process, url = start_server()
-    try:
-        create_tables(boto3_client(url), {"orders": 12, "users": 40})
-        yield url
-    finally:
-        stop_server(process)
+    with running_server("--in-memory") as running:
+        create_tables(boto3_client(running.url), {"orders": 12, "users": 40})
+        yield running.url
 
 
 def dashboard(url: str) -> ServerDashboard:
@@ -101,5 +97,27 @@ def test_a_server_that_is_not_there_is_reported_not_shown_empty() -> None:
                 await pilot.pause(0.05)
             assert "cannot reach" in str(app.query_one("#status", Static).render())
             assert app.polls == 0 and app.query_one("#tables", DataTable).row_count == 0
+
+    asyncio.run(scenario())
+
+
+def test_the_replication_group_shows_its_zones_roles_and_log_positions(server: str) -> None:
+    """§3: one partition is three replicas in three zones, one leading; the grid comes from
+    /admin/state, and every replica has persisted and applied the writes so far (52 items)."""
+    async def scenario() -> None:
+        app = dashboard(server)
+        async with app.run_test(size=(110, 40)) as pilot:
+            await wait_for_polls(app, pilot, 2)
+            grid = app.query_one("#replicas", DataTable)
+            found = [[str(cell) for cell in grid.get_row_at(i)] for i in range(grid.row_count)]
+            zone, node, role, ballot, persisted, applied = range(6)
+            assert [row[zone] for row in found] == ["az1", "az2", "az3"]
+            assert [row[node] for row in found] == ["n1", "n2", "n3"]
+            assert sorted(row[role] for row in found) == ["follower", "follower", "leader"]
+            leader = next(row for row in found if row[role] == "leader")
+            assert leader[ballot].endswith(leader[node])  # a ballot names its proposer
+            assert all(int(row[applied].replace(",", "")) >= 52 for row in found)
+            assert all(int(row[persisted].replace(",", "")) >= int(row[applied].replace(",", ""))
+                       for row in found)
 
     asyncio.run(scenario())

@@ -1,0 +1,153 @@
+"""The control plane: tables are created, described, changed and deleted here.
+
+DynamoDB keeps table definitions apart from the items, in its control plane
+(autoadmin and the metadata it serves, §3); a table's items live in the
+partitions' replication groups. `ControlPlane` is that split for the lab: the
+catalog of table definitions (`dynamo.storage.catalog`) and the rules of the
+table operations, shared by every kind of database `dynamo serve` can run
+(`SingleNode`, one B-tree; `ReplicatedNode`, a Paxos group). What differs,
+how a table's items are dropped and counted, each subclass says.
+
+The control plane is asynchronous in DynamoDB: CreateTable answers CREATING
+and the table becomes ACTIVE a little later (boto3's `table_exists` waiter
+polls DescribeTable for it). Here the delay is configurable and 0 by default:
+the first DescribeTable after CreateTable shows ACTIVE.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+
+from dynamo.storage.catalog import Catalog, TableDefinition
+from dynamo.storage.errors import ResourceInUseException, ResourceNotFoundException
+
+NOT_FOUND = "Requested resource not found"
+ACTIVE, CREATING, DELETING = "ACTIVE", "CREATING", "DELETING"
+IN_USE = "Attempt to change a resource which is still in use"
+
+
+class ControlPlane:
+    """Table definitions and the table operations' rules (CreateTable ... DeleteTable)."""
+
+    def __init__(self, catalog: Catalog, *, activation_delay: float = 0.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.catalog = catalog
+        self.activation_delay = activation_delay
+        self.clock = clock
+        self._dropping: set[str] = set()  # tables whose DeleteTable is under way
+
+    # -- what each kind of database says ---------------------------------------------------
+
+    async def _drop_items(self, definition: TableDefinition) -> None:
+        """Delete every item of a table, ordered after every write already accepted."""
+        raise NotImplementedError
+
+    def stats(self, definition: TableDefinition) -> tuple[int, int]:
+        """(ItemCount, TableSizeBytes) of a table."""
+        raise NotImplementedError
+
+    def _durably(self) -> AbstractContextManager[object]:
+        """How a catalog change is made durable (nothing to do in memory)."""
+        return nullcontext()
+
+    def _forget(self, definition: TableDefinition) -> None:
+        """Drop whatever the data plane caches about a table."""
+
+    # -- the table operations ------------------------------------------------------------
+
+    async def create_table(self, definition: TableDefinition) -> TableDefinition:
+        """Record a new table, CREATING; it turns ACTIVE after the activation delay.
+
+        Raises:
+            ResourceInUseException: the region already has a table of that name.
+        """
+        definition.status = CREATING
+        with self._durably():
+            self.catalog.create(definition)
+        return definition
+
+    async def describe_table(self, region: str, name: str) -> TableDefinition:
+        """The table's current definition (and status)."""
+        definition = self.definition(region, name)
+        if definition is None:
+            raise ResourceNotFoundException(f"{NOT_FOUND}: Table: {name} not found")
+        return definition
+
+    async def list_tables(self, region: str) -> list[str]:
+        """The region's table names, sorted."""
+        return list(self.catalog.list(region))
+
+    async def update_table(self, definition: TableDefinition) -> None:
+        """Store a changed definition (throughput, billing mode)."""
+        with self._durably():
+            self.catalog.update(definition)
+        self._forget(definition)
+
+    async def delete_table(self, region: str, name: str) -> TableDefinition:
+        """Drop a table and its items; answers the definition as DELETING."""
+        definition = await self.describe_table(region, name)
+        if definition.status == CREATING:
+            raise ResourceInUseException(f"{IN_USE}: Table is being created: {name}")
+        if definition.tbl in self._dropping:
+            raise ResourceInUseException(f"{IN_USE}: Table is being deleted: {name}")
+        # From here on no write to this table is accepted (`check_live`), and the drop
+        # is ordered behind every write that already was.
+        self._forget(definition)
+        self._dropping.add(definition.tbl)
+        try:
+            # Durably DELETING first: a crash after the items' drop must not leave the
+            # table there, emptied; the next start finishes the delete (`finish_deletes`).
+            definition.status = DELETING
+            with self._durably():
+                self.catalog.update(definition)
+            await self._drop_items(definition)
+            with self._durably():
+                self.catalog.delete(region, name)
+        finally:
+            self._dropping.discard(definition.tbl)
+            self._forget(definition)  # a request may have cached it again meanwhile
+        definition.status = DELETING
+        return definition
+
+    async def finish_deletes(self) -> None:
+        """Finish every DeleteTable a crash cut short (found by the power-loss tests)."""
+        for region, name in self.catalog.all():
+            definition = self.catalog.get(region, name)
+            if definition is not None and definition.status == DELETING:
+                await self._drop_items(definition)
+                with self._durably():
+                    self.catalog.delete(region, name)
+
+    # -- helpers for the data plane -------------------------------------------------------
+
+    def definition(self, region: str, name: str) -> TableDefinition | None:
+        """Read a definition, promoting CREATING to ACTIVE once the delay has passed."""
+        definition = self.catalog.get(region, name)
+        if (definition is not None and definition.status == CREATING
+                and self.clock() >= definition.created_at + self.activation_delay):
+            definition.status = ACTIVE
+            with self._durably():
+                self.catalog.update(definition)
+        return definition
+
+    def active(self, region: str, name: str) -> TableDefinition:
+        """The ACTIVE table `name`, for item operations.
+
+        Raises:
+            ResourceNotFoundException: no such table, or it is not ACTIVE yet.
+        """
+        definition = self.definition(region, name)
+        if definition is None or definition.status != ACTIVE:
+            raise ResourceNotFoundException(NOT_FOUND)
+        return definition
+
+    def check_live(self, definition: TableDefinition) -> None:
+        """Refuse a write whose table is being deleted, or was deleted (and perhaps
+        re-created) since the write found it."""
+        current = self.catalog.get(definition.region, definition.name)
+        if (definition.tbl in self._dropping or current is None
+                or current.table_id != definition.table_id):
+            raise ResourceNotFoundException(NOT_FOUND)
+
