@@ -52,6 +52,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--nodes", type=int, default=3, metavar="N",
                         help="replicas of the replication group, one per zone (default 3); "
                              "1 runs a single unreplicated node, for comparison")
+    parser.add_argument("--link-delay-ms", type=float, default=0.0, metavar="MS",
+                        help="how long a message takes between replicas (default 0; zones "
+                             "of a region are about a millisecond apart)")
     parser.add_argument("--allow-faults", action="store_true",
                         help="accept POST /admin/fault (kill, restart, cut links) from loopback")
     parser.add_argument("--activation-delay", type=float, default=0.0, metavar="SECONDS",
@@ -120,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
             from dynamo.cluster.replicated import ReplicatedNode
             node = ReplicatedNode(None if args.in_memory else args.data_dir,
                                   replicas=args.nodes, activation_delay=args.activation_delay,
-                                  fsync=args.fsync or "always")
+                                  fsync=args.fsync or "always",
+                                  link_delay_ms=args.link_delay_ms)
     except (CorruptLogError, ReplicaStateError) as error:  # serving would lose or invent writes
         print(f"dynamo serve: refusing to serve {args.data_dir}: {error}", file=sys.stderr)
         return 1
@@ -141,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Dynamo Lab serving DynamoDB on http://{args.host}:{port} (data {where}{checked})")
     print(f"{LISTENING}{port}", flush=True)
     try:
-        # uvloop (libuv) cuts the server's CPU per GetItem by about 16 %
+        # uvloop (libuv) cuts the server's CPU per GetItem by up to 5 %
         # (docs/performance.md, "Event loop"); the node code is loop-agnostic.
         uvloop.run(serve(node, verifier=verifier, sock=sock, allow_faults=args.allow_faults))
     except KeyboardInterrupt:

@@ -10,7 +10,8 @@ the `dynamo serve` process: each replica is the sans-IO `dynamo.paxos.Replica`
   the items it has applied; `--in-memory` keeps both in memory;
 * **its clock**: the loop's monotonic clock; timers are `call_later` handles;
 * **its network**: messages between replicas are handed over on the next
-  turn of the loop, unless a fault has cut that link (one way or both).
+  turn of the loop (or after `link_delay_ms`, to play replicas in zones a
+  millisecond apart), unless a fault has cut that link (one way or both).
 
 The driver keeps the node contract (`dynamo.contract`). Rule 2, "a Persist is
 durable before any later effect runs", is kept with group commit off the
@@ -107,12 +108,15 @@ class ReplicationGroup:
         config: Paxos timing.
         fsync: the logs' fsync policy.
         on_event: called with each announcement (elections, leases, crashes).
+        link_delay_ms: how long a message takes from one replica to another.
     """
 
     def __init__(self, ids: tuple[NodeId, ...], zones: tuple[str, ...], data_dir: Path | None,
                  config: PaxosConfig | None = None, fsync: FsyncPolicy = "always",
-                 on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 on_event: Callable[[dict[str, Any]], None] | None = None,
+                 link_delay_ms: float = 0.0) -> None:
         self.ids = ids
+        self.link_delay_s = link_delay_ms / 1000.0
         self.config = config or PaxosConfig()
         self.data_dir = data_dir
         self.fsync: FsyncPolicy = fsync
@@ -374,7 +378,12 @@ class ReplicationGroup:
         for effect in effects:
             kind = type(effect)
             if kind is Send:
-                if (host.id, effect.dst) not in self.cut:
+                if (host.id, effect.dst) in self.cut:
+                    continue
+                if self.link_delay_s:
+                    loop.call_later(self.link_delay_s, self._deliver, effect.dst, host.id,
+                                    effect.message)
+                else:
                     loop.call_soon(self._deliver, effect.dst, host.id, effect.message)
             elif kind is SetTimer:
                 self._cancel(host, effect.name)

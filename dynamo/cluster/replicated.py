@@ -66,7 +66,8 @@ class ReplicatedNode(ControlPlane):
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None, *, replicas: int = 3,
                  activation_delay: float = 0.0, clock: Callable[[], float] = time.time,
-                 fsync: FsyncPolicy = "always", config: PaxosConfig | None = None) -> None:
+                 fsync: FsyncPolicy = "always", config: PaxosConfig | None = None,
+                 link_delay_ms: float = 0.0) -> None:
         root = None if data_dir is None else Path(data_dir)
         if root is not None:
             root.mkdir(parents=True, exist_ok=True)
@@ -76,7 +77,8 @@ class ReplicatedNode(ControlPlane):
                          clock=clock)
         ids = tuple(f"n{i + 1}" for i in range(replicas))
         zones = tuple(f"az{i + 1}" for i in range(replicas))
-        self.group = ReplicationGroup(ids, zones, root, config, fsync, self.events.append)
+        self.group = ReplicationGroup(ids, zones, root, config, fsync, self.events.append,
+                                      link_delay_ms)
         self._tables: dict[tuple[str, str], TableRef] = {}
         self._started = False
 
