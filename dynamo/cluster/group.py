@@ -66,7 +66,7 @@ from dynamo.paxos.statemachine import StorageReplica, is_read
 from dynamo.storage.btree import BTree
 from dynamo.storage.errors import InternalServerError
 from dynamo.wal import WriteAheadLog
-from dynamo.wal.log import FsyncPolicy
+from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy
 
 REQUEST_DEADLINE_S = 10.0
 ATTEMPT_S = 2.0
@@ -109,13 +109,15 @@ class ReplicationGroup:
         fsync: the logs' fsync policy.
         on_event: called with each announcement (elections, leases, crashes).
         link_delay_ms: how long a message takes from one replica to another.
+        segment_bytes: the size at which a replica's log segment is sealed.
     """
 
     def __init__(self, ids: tuple[NodeId, ...], zones: tuple[str, ...], data_dir: Path | None,
                  config: PaxosConfig | None = None, fsync: FsyncPolicy = "always",
                  on_event: Callable[[dict[str, Any]], None] | None = None,
-                 link_delay_ms: float = 0.0) -> None:
+                 link_delay_ms: float = 0.0, segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> None:
         self.ids = ids
+        self.segment_bytes = segment_bytes
         self.link_delay_s = link_delay_ms / 1000.0
         self.config = config or PaxosConfig()
         self.data_dir = data_dir
@@ -254,7 +256,8 @@ class ReplicationGroup:
             return _Host(node_id, zone, StorageReplica(BTree(None)), None, [])
         root = self.data_dir / node_id
         root.mkdir(parents=True, exist_ok=True)
-        log, _report = WriteAheadLog.open(root / "wal", fsync=self.fsync)
+        log, _report = WriteAheadLog.open(root / "wal", fsync=self.fsync,
+                                          segment_bytes=self.segment_bytes)
         store = StorageReplica(BTree(root / "btree.sqlite3", synchronous="NORMAL"))
         return _Host(node_id, zone, store, log, [])
 
