@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import orjson
@@ -85,6 +85,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds run but not measured")
     parser.add_argument("--keys", type=int, default=10_000, help="distinct keys, uniform")
     parser.add_argument("--item-bytes", type=int, default=900, help="payload per item (§7: 900)")
+    parser.add_argument("--consistent", action="store_true",
+                        help="strongly consistent GetItems (ConsistentRead): the leader serves "
+                             "them; by default any replica may")
     parser.add_argument("--no-load", action="store_true",
                         help="do not load the keys first: an earlier run against this table did")
     parser.add_argument("--table", default="bench")
@@ -134,7 +137,7 @@ async def run(args: argparse.Namespace) -> BenchResult:
         raise SystemExit(f"cannot connect to {args.endpoint}: {error}") from None
     try:
         requests = Requests(Signer("bench", "bench", args.region, url.netloc), url.netloc)
-        workload = Workload(args.table, args.item_bytes)
+        workload = Workload(args.table, args.item_bytes, args.consistent)
         await _prepare(connections[0], requests, args)
         window = Window(loop.time() + args.warmup, args.duration, args.server_pid)
         workers = [_worker(connection, requests, workload, args, random.Random(args.seed * 1000 + i),
@@ -231,9 +234,12 @@ class Requests:
 class Workload:
     """The bench's request bodies: templates serialised once, a key spliced into each."""
 
-    def __init__(self, table: str, item_bytes: int) -> None:
+    def __init__(self, table: str, item_bytes: int, consistent: bool = False) -> None:
         self.table, self.item_bytes = table, item_bytes
-        self._get = _template({"TableName": table, "Key": {"pk": {"S": KEY_SLOT}}})
+        get: dict[str, Any] = {"TableName": table, "Key": {"pk": {"S": KEY_SLOT}}}
+        if consistent:
+            get["ConsistentRead"] = True
+        self._get = _template(get)
         self._put = _template({"TableName": table, "Item": _item(KEY_SLOT, item_bytes)})
 
     def get(self, key: int) -> bytes:

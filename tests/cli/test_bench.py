@@ -80,3 +80,16 @@ def test_bench_requests_carry_valid_signatures(tmp_path: Path) -> None:
         result, _ = bench("--endpoint", server.url, "--mix", "mixed", "--concurrency", "2",
                           "--duration", "0.5", "--warmup", "0.1", "--keys", "20")
     assert result["operations"] > 0 and result["errors"] == 0
+
+
+def test_consistent_gets_ask_for_a_strongly_consistent_read() -> None:
+    """--consistent: GetItem with ConsistentRead, which the leader serves under its lease (§3)."""
+    import orjson
+
+    from dynamo.cli.bench import Workload
+
+    strong = orjson.loads(Workload("bench", 10, consistent=True).get(7))
+    eventual = orjson.loads(Workload("bench", 10).get(7))
+    assert strong == {"TableName": "bench", "Key": {"pk": {"S": "user00000007"}},
+                      "ConsistentRead": True}
+    assert "ConsistentRead" not in eventual and eventual["Key"] == strong["Key"]
