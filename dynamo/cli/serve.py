@@ -2,6 +2,7 @@
 
     dynamo serve                          # http://127.0.0.1:8000, data in ./data
     dynamo serve --port 8001 --in-memory  # nothing written to disk
+    dynamo serve --processes              # each replica its own process, over TCP
 
 With a data directory, tables and items survive a restart, and `kill -9`: every
 write is fsynced in the write-ahead log (`wal/`) before it is acknowledged, then
@@ -55,6 +56,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--link-delay-ms", type=float, default=0.0, metavar="MS",
                         help="how long a message takes between replicas (default 0; zones "
                              "of a region are about a millisecond apart)")
+    parser.add_argument("--processes", action="store_true",
+                        help="run each replica as its own process (python -m dynamo.net node) "
+                             "talking TCP; this process keeps the API, catalog and router")
     parser.add_argument("--allow-faults", action="store_true",
                         help="accept POST /admin/fault (kill, restart, cut links) from loopback")
     parser.add_argument("--activation-delay", type=float, default=0.0, metavar="SECONDS",
@@ -89,7 +93,11 @@ def run(args: argparse.Namespace) -> int:
     if args.nodes < 1:
         print("dynamo serve: --nodes must be at least 1", file=sys.stderr)
         return 2
-    if args.archive and args.nodes != 1:
+    if args.processes and args.link_delay_ms:
+        print("dynamo serve: --link-delay-ms is for the embedded group, not --processes",
+              file=sys.stderr)
+        return 2
+    if args.archive and (args.nodes != 1 or args.processes):
         print("dynamo serve: --archive is for the single node (--nodes 1) so far",
               file=sys.stderr)
         return 2
@@ -116,7 +124,12 @@ def run(args: argparse.Namespace) -> int:
     archive = None if args.archive is None else open_store(args.archive, args.archive_endpoint)
     try:
         node: Any
-        if args.nodes == 1:
+        if args.processes:
+            from dynamo.cluster.processes import ProcessNode
+            node = ProcessNode(None if args.in_memory else args.data_dir, replicas=args.nodes,
+                               activation_delay=args.activation_delay,
+                               fsync=args.fsync or "always")
+        elif args.nodes == 1:
             node = SingleNode(path, activation_delay=args.activation_delay,
                               fsync=args.fsync or "always", archive=archive)
         else:
@@ -135,8 +148,9 @@ def run(args: argparse.Namespace) -> int:
         node.close()
         return 1
     where = "in memory" if path is None else f"{path}, log fsync {args.fsync or 'always'}"
-    if args.nodes > 1:
+    if args.nodes > 1 or args.processes:
         where = (f"{args.nodes} replicas in {args.nodes} zones, "
+                 + ("each its own process, " if args.processes else "")
                  + ("in memory" if args.in_memory else f"in {args.data_dir}"))
     if getattr(node, "replica", None) is not None and node.replica.replayed:
         print(f"Recovered: replayed {node.replica.replayed} log records", flush=True)

@@ -2,8 +2,10 @@
 
 `dynamo serve` runs a `ReplicatedNode` by default: one partition's
 replication group of three replicas in three zones, embedded in the server
-process (`group.py`), behind the control plane (`control.py`). `--nodes 1`
-runs a `SingleNode`, one unreplicated replica, for comparison. Both are a
+process (`group.py`), behind the control plane (`control.py`);
+`--processes` runs a `ProcessNode`, the same with each replica a process of
+its own over TCP (`processes.py`). `--nodes 1`
+runs a `SingleNode`, one unreplicated replica, for comparison. Each is a
 `Database` to the API: the control plane's table operations, and the data
 plane's typed requests (`dynamo.paxos.operations`).
 """

@@ -28,7 +28,8 @@ the B-tree durable and drops the log segments the marker made redundant.
 
 Requests reach the leader through `request`: it follows `NotLeader` hints,
 waits out `Unavailable` (an election, a lease being waited out) and gives up
-after a deadline, as the paper's request routers do on a client's behalf.
+after a deadline, as the paper's request routers do on a client's behalf
+(`routing.py`, shared with the group of replica processes).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dynamo.cluster.routing import UNSENT, GroupRouter
 from dynamo.contract import (
     Announce,
     CancelTimer,
@@ -59,19 +61,15 @@ from dynamo.contract import (
     TimerFired,
 )
 from dynamo.net.group import paxos_codec
+from dynamo.net.truncation import truncate_behind
 from dynamo.paxos import PaxosConfig, Replica
 from dynamo.paxos.log import AcceptedEntry, Snapshot
-from dynamo.paxos.operations import NotLeader, Unavailable
-from dynamo.paxos.statemachine import StorageReplica, is_read
+from dynamo.paxos.statemachine import StorageReplica
 from dynamo.storage.btree import BTree
-from dynamo.storage.errors import InternalServerError
 from dynamo.wal import WriteAheadLog
 from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy
 
-REQUEST_DEADLINE_S = 10.0
 ATTEMPT_S = 2.0
-RETRY_S = 0.01
-_UNSENT = object()  # the replica was down: nothing was asked, so asking again is safe
 
 
 @dataclass
@@ -98,7 +96,7 @@ class _Host:
         return self.replica is not None
 
 
-class ReplicationGroup:
+class ReplicationGroup(GroupRouter):
     """Replicas of one partition in one process, driven on the running asyncio loop.
 
     Args:
@@ -161,39 +159,11 @@ class ReplicationGroup:
 
     # --- requests ------------------------------------------------------------------
 
-    async def request(self, operation: Any, *, leader_only: bool = True) -> Any:
-        """Carry one operation to the group and return its result (router behaviour).
-
-        Raises:
-            InternalServerError: no replica could serve it before the deadline (its
-                outcome is then unknown, as a DynamoDB 500 is).
-        """
-        deadline = time.monotonic() + REQUEST_DEADLINE_S
-        target = self.leader_hint if leader_only else self._any_replica()
-        while time.monotonic() < deadline:
-            result = await self._ask(target, operation)
-            if type(result) is NotLeader:
-                target = result.leader_hint or self._next_after(target)
-                continue
-            if result is None and not is_read(operation):
-                # Asked, never answered: the write may still be chosen. Retrying it here
-                # could apply it twice; the client decides, as after a DynamoDB 500.
-                raise InternalServerError("The request's outcome is unknown: its leader failed")
-            if result is None or result is _UNSENT or type(result) is Unavailable:
-                await asyncio.sleep(RETRY_S)
-                if type(result) is not Unavailable:
-                    target = self._next_after(target)
-                continue
-            if leader_only:
-                self.leader_hint = target
-            return result
-        raise InternalServerError("The replication group did not answer in time")
-
     async def _ask(self, target: NodeId, operation: Any) -> Any:
-        """One attempt at one replica: its answer, None if none came, or _UNSENT."""
+        """One attempt at one replica: its answer, None if none came, or UNSENT."""
         host = self.hosts[target]
         if not host.up:
-            return _UNSENT
+            return UNSENT
         request_id = next(self._requests)
         future = asyncio.get_running_loop().create_future()
         self._futures[request_id] = future
@@ -207,13 +177,8 @@ class ReplicationGroup:
             self._futures.pop(request_id, None)
             host.asked.discard(request_id)
 
-    def _any_replica(self) -> NodeId:
-        """An eventually consistent read goes to any replica that is up (§3)."""
-        up = [n for n in self.ids if self.hosts[n].up]
-        return self._rng.choice(up) if up else self.ids[0]
-
-    def _next_after(self, node_id: NodeId) -> NodeId:
-        return self.ids[(self.ids.index(node_id) + 1) % len(self.ids)]
+    def _is_up(self, node_id: NodeId) -> bool:
+        return self.hosts[node_id].up
 
     # --- faults --------------------------------------------------------------------
 
@@ -368,13 +333,7 @@ class ReplicationGroup:
             host.records = [r for r in host.records
                             if not (isinstance(r, AcceptedEntry) and r.index <= index)]
             return
-        host.store.btree.sync()
-        for slot in [s for s in host.wal_lsn_of_slot if s <= index]:
-            del host.wal_lsn_of_slot[slot]
-        needed = min(host.wal_lsn_of_slot.values(), default=host.log.last_lsn)
-        for segment in host.log.segments():
-            if segment.sealed and segment.last_lsn < needed:
-                host.log.remove_segment(segment)
+        truncate_behind(host.log, host.store.btree, host.wal_lsn_of_slot, index)
 
     def _carry_out(self, host: _Host, effects: list[Effect]) -> None:
         loop = asyncio.get_running_loop()

@@ -62,7 +62,13 @@ class TableRef:
 
 
 class ReplicatedNode(ControlPlane):
-    """The control plane, and a router in front of one replication group."""
+    """The control plane, and a router in front of one replication group.
+
+    The group is embedded here; `ProcessNode` (`processes.py`) is the same router
+    in front of a group whose replicas are processes of their own (`_open_group`).
+    """
+
+    mode = "replicated"
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None, *, replicas: int = 3,
                  activation_delay: float = 0.0, clock: Callable[[], float] = time.time,
@@ -77,10 +83,14 @@ class ReplicatedNode(ControlPlane):
                          clock=clock)
         ids = tuple(f"n{i + 1}" for i in range(replicas))
         zones = tuple(f"az{i + 1}" for i in range(replicas))
-        self.group = ReplicationGroup(ids, zones, root, config, fsync, self.events.append,
-                                      link_delay_ms)
+        self.group = self._open_group(ids, zones, root, config, fsync, link_delay_ms)
         self._tables: dict[tuple[str, str], TableRef] = {}
         self._started = False
+
+    def _open_group(self, ids: tuple[str, ...], zones: tuple[str, ...], root: Path | None,
+                    config: PaxosConfig | None, fsync: FsyncPolicy, link_delay_ms: float) -> Any:
+        return ReplicationGroup(ids, zones, root, config, fsync, self.events.append,
+                                link_delay_ms)
 
     async def start(self) -> None:
         """Boot the replicas on the running loop and wait for a leader to serve."""
@@ -144,14 +154,14 @@ class ReplicatedNode(ControlPlane):
     def admin_state(self) -> dict[str, Any]:
         """Nodes, and each table's partition with its leader, ballot and replicas."""
         group = self.group.state()
-        nodes = [{"id": r["node"], "zone": r["zone"], "pid": os.getpid(),
+        nodes = [{"id": r["node"], "zone": r["zone"], "pid": r.get("pid", os.getpid()),
                   "up": r["role"] != "down"} for r in group["replicas"]]
         partitions = []
         for region, name in self._all_tables():
             partitions.append({"table": f"{region}/{name}", "partition": "p0",
                                "key_range": list(FULL_RANGE), "leader": group["leader"],
                                "ballot": group["ballot"], "replicas": group["replicas"]})
-        return {"mode": "replicated", "nodes": nodes, "group": group, "partitions": partitions}
+        return {"mode": self.mode, "nodes": nodes, "group": group, "partitions": partitions}
 
     def admin_fault(self, fault: dict[str, Any]) -> dict[str, Any]:
         """Kill or restart a node, cut a link one way, or heal every link.

@@ -6,5 +6,6 @@ a replication group as real processes on real sockets with real fsyncs.
 
 Modules: `codec` (versioned, checksummed frames), `host` (a node on asyncio),
 `client` (a group client that follows redirects), `group` (replica processes
-on loopback), `demo` (the failover story).
+on loopback, each with its write-ahead log and B-tree), `truncation` (the log
+dropped behind the B-tree), `demo` (the failover story).
 """

@@ -19,11 +19,19 @@ client operations) are tagged with their class, so the same dataclasses the
 simulator passes by reference cross a socket unchanged. Only classes
 registered with the codec can be decoded: a frame never makes us import or
 construct anything else.
+
+Errors travel too, because a replica answers a rejected write with the
+DynamoDB error the client must see (`Rejected(ConditionalCheckFailedException
+(...))`). An exception is not a dataclass, so it is tagged with the nearest
+registered class in its ancestry, its message, and the constructor's other
+arguments read back from the instance (a ConditionalCheckFailedException's
+`item` and `capacity`); the decoder rebuilds only registered classes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import struct
 from collections.abc import Iterable
 from types import ModuleType
@@ -47,6 +55,7 @@ class Codec:
 
     def __init__(self, modules: Iterable[ModuleType] = ()) -> None:
         self._classes: dict[str, type] = {}
+        self._errors: dict[str, tuple[type[Exception], tuple[str, ...]]] = {}
         for module in modules:
             self.register_module(module)
 
@@ -61,6 +70,15 @@ class Codec:
                 if value.__module__ == module.__name__:
                     self.register(value)
 
+    def register_error(self, cls: type[Exception]) -> None:
+        """Allow an exception class (and, by ancestry, its subclasses) to cross the wire.
+
+        Its constructor's first parameter is the message; any others must be
+        attributes of the same name on the instance.
+        """
+        parameters = tuple(inspect.signature(cls.__init__).parameters)[2:]  # self, message
+        self._errors[_tag(cls)] = (cls, parameters)
+
     # --- values <-> JSON trees -------------------------------------------
 
     def to_tree(self, value: Any) -> Any:
@@ -71,6 +89,8 @@ class Codec:
             fields = {f.name: self.to_tree(getattr(value, f.name))
                       for f in dataclasses.fields(value)}
             return {"@": _tag(type(value)), "f": fields}
+        if isinstance(value, Exception):
+            return self._error_tree(value)
         if isinstance(value, tuple):
             return {"@t": [self.to_tree(v) for v in value]}
         if isinstance(value, bytes):  # encoded keys (dynamo.storage.keys)
@@ -94,6 +114,8 @@ class Codec:
             if cls is None:
                 raise FrameError(f"unregistered type {tree['@']!r}")
             return cls(**{k: self.from_tree(v) for k, v in tree["f"].items()})
+        if "@x" in tree:
+            return self._error_from_tree(tree)
         if "@t" in tree:
             return tuple(self.from_tree(v) for v in tree["@t"])
         if "@b" in tree:
@@ -103,6 +125,23 @@ class Codec:
         if "@d" in tree:
             return {self.from_tree(k): self.from_tree(v) for k, v in tree["@d"]}
         raise FrameError("untagged object in payload")
+
+    def _error_tree(self, error: Exception) -> Any:
+        for cls in type(error).__mro__:  # an unregistered subclass goes as its registered base
+            known = self._errors.get(_tag(cls))
+            if known is not None:
+                message = getattr(error, "message", str(error))
+                extras = {name: self.to_tree(getattr(error, name)) for name in known[1]}
+                return {"@x": _tag(cls), "m": message, "a": extras}
+        raise TypeError(f"cannot encode {type(error).__name__}")
+
+    def _error_from_tree(self, tree: dict[str, Any]) -> Exception:
+        known = self._errors.get(tree["@x"])
+        if known is None:
+            raise FrameError(f"unregistered error {tree['@x']!r}")
+        cls, parameters = known
+        extras = {k: self.from_tree(v) for k, v in tree.get("a", {}).items() if k in parameters}
+        return cls(str(tree["m"]), **extras)
 
     # --- payloads and frames -----------------------------------------------
 

@@ -1,6 +1,10 @@
 """A Paxos replication group as real processes on loopback.
 
-`run_node` is what one process runs: a `NodeHost` around a Paxos replica.
+`run_node` is what one process runs: a `NodeHost` around a Paxos replica
+whose disk is a write-ahead log (`DIR/wal/`) and a B-tree (`DIR/btree.sqlite3`),
+so a restarted process rebuilds from its B-tree plus the log's tail, as a
+replica of `dynamo serve` does (the same layout: `dynamo serve --processes`
+runs one such process per replica).
 `LocalGroup` starts three such processes on free loopback ports, can kill
 one with SIGKILL and restart it, and hands out a `GroupClient` — what the
 failover demo and the TCP tests use to show that a group keeps serving, and
@@ -9,7 +13,9 @@ keeps every acknowledged write, when its leader dies (§6.1, §6.2).
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import inspect
 import json
 import os
 import pkgutil
@@ -17,26 +23,48 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import dynamo.contract
 import dynamo.paxos
 import dynamo.storage.btree
+import dynamo.storage.capacity
+import dynamo.storage.catalog
+import dynamo.storage.errors
+import dynamo.storage.expressions
 import dynamo.storage.keys
-from dynamo.contract import Announce, NodeId
+import dynamo.storage.table
+from dynamo.contract import Announce, NodeId, Rng
 from dynamo.net.client import GroupClient
 from dynamo.net.codec import Codec
-from dynamo.net.host import Address, NodeHost
-from dynamo.paxos import PaxosConfig, replica_factory
+from dynamo.net.host import Address, AdminQuery, NodeHost
+from dynamo.net.truncation import truncate_behind
+from dynamo.paxos import PaxosConfig, Replica
+from dynamo.paxos.log import AcceptedEntry, Snapshot
+from dynamo.paxos.statemachine import StorageReplica
+from dynamo.storage.btree import BTree
+from dynamo.wal import WriteAheadLog
+from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy
+
+ORPHAN_CHECK_S = 0.5
 
 
 def paxos_codec() -> Codec:
     """A codec that knows the contract's and every Paxos module's dataclasses, and the
-    storage types a log record carries (mutations and their encoded keys)."""
-    codec = Codec([dynamo.contract, dynamo.storage.btree, dynamo.storage.keys])
-    for info in pkgutil.iter_modules(dynamo.paxos.__path__, "dynamo.paxos."):
-        if not info.name.endswith("__main__"):
-            codec.register_module(importlib.import_module(info.name))
+    storage types the typed requests and results carry: table definitions and key
+    schemas, compiled expressions, write plans, pages, consumed capacity, mutations
+    and encoded keys, and DynamoDB's errors (a `Rejected` answer)."""
+    codec = Codec([dynamo.contract, dynamo.storage.btree, dynamo.storage.capacity,
+                   dynamo.storage.catalog, dynamo.storage.keys, dynamo.storage.table])
+    for package in (dynamo.paxos, dynamo.storage.expressions):
+        for info in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+            if not info.name.endswith("__main__"):
+                codec.register_module(importlib.import_module(info.name))
+    for value in vars(dynamo.storage.errors).values():
+        if inspect.isclass(value) and issubclass(value, dynamo.storage.errors.DynamoError):
+            codec.register_error(value)
     return codec
 
 
@@ -54,15 +82,50 @@ def format_cluster(addresses: dict[NodeId, Address]) -> str:
     return ",".join(f"{n}={h}:{p}" for n, (h, p) in sorted(addresses.items()))
 
 
-async def run_node(node_id: NodeId, addresses: dict[NodeId, Address], data_dir: Path) -> None:
-    """Run one Paxos replica until the process is killed; announce events as JSON lines."""
-    def announce(node: NodeId, event: Announce) -> None:
-        print(json.dumps({"node": node, "kind": event.kind,
-                          **{k: repr(v) for k, v in event.detail}}), flush=True)
+async def run_node(node_id: NodeId, addresses: dict[NodeId, Address], data_dir: Path,
+                   fsync: FsyncPolicy = "always", config: PaxosConfig | None = None,
+                   segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> None:
+    """Run one Paxos replica until the process is killed; announce events as JSON lines.
 
-    factory = replica_factory(tuple(sorted(addresses)), PaxosConfig())
-    host = NodeHost(node_id, factory, addresses, data_dir, paxos_codec(), on_announce=announce)
-    await host.serve()
+    Its log is truncated behind each snapshot marker the replica persists.
+    """
+    def announce(node: NodeId, event: Announce) -> None:
+        if event.kind != "committed":  # one per write: too many for an event stream
+            print(json.dumps({"node": node, "kind": event.kind,
+                              **{k: repr(v) for k, v in event.detail}}), flush=True)
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = StorageReplica(BTree(data_dir / "btree.sqlite3", synchronous="NORMAL"))
+    members, config = tuple(sorted(addresses)), config or PaxosConfig()
+    wal_lsn_of_slot: dict[int, int] = {}
+
+    def build(id: NodeId, records: Sequence[Any], rng: Rng) -> Replica:
+        return Replica(id, members, records, rng, config, store)
+
+    def describe(query: AdminQuery) -> dict[str, Any]:
+        sizes = {tbl: [store.btree.count(tbl), store.btree.size(tbl)] for tbl in query.tables}
+        return {"applied_lsn": store.applied_lsn, "tables": sizes}
+
+    def persisted(log: WriteAheadLog, wal_lsn: int, record: Any, recovered: bool) -> None:
+        if isinstance(record, AcceptedEntry):
+            wal_lsn_of_slot[record.index] = wal_lsn
+        elif isinstance(record, Snapshot) and not recovered:
+            truncate_behind(log, store.btree, wal_lsn_of_slot, record.index)
+
+    host = NodeHost(node_id, build, addresses, data_dir / "wal", paxos_codec(),
+                    on_announce=announce, describe=describe, on_persisted=persisted,
+                    fsync=fsync, segment_bytes=segment_bytes)
+    serving = asyncio.ensure_future(host.serve())
+    await _until_orphaned(serving)
+
+
+async def _until_orphaned(serving: asyncio.Future[None]) -> None:
+    """Serve until the parent process is gone: a replica must not outlive its group's owner
+    (a killed `dynamo serve` or test), or it would hold its port and disk forever."""
+    parent = os.getppid()
+    while not serving.done() and os.getppid() == parent:
+        await asyncio.sleep(ORPHAN_CHECK_S)
+    serving.cancel()
 
 
 def free_ports(count: int) -> list[int]:
@@ -78,8 +141,10 @@ def free_ports(count: int) -> list[int]:
 class LocalGroup:
     """Three replica processes on loopback, each with its own data directory."""
 
-    def __init__(self, root: Path, names: tuple[str, ...] = ("a", "b", "c")) -> None:
+    def __init__(self, root: Path, names: tuple[str, ...] = ("a", "b", "c"),
+                 fsync: FsyncPolicy = "always") -> None:
         self.root = root
+        self.fsync = fsync
         self.addresses = {n: ("127.0.0.1", p) for n, p in zip(names, free_ports(len(names)), strict=True)}
         self.processes: dict[NodeId, subprocess.Popen[bytes]] = {}
 
@@ -89,7 +154,8 @@ class LocalGroup:
         log = open(self.root / f"{name}.events", "ab")  # noqa: SIM115 - owned by the child
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "dynamo.net", "node", "--id", name,
-             "--cluster", format_cluster(self.addresses), "--data-dir", str(data_dir)],
+             "--cluster", format_cluster(self.addresses), "--data-dir", str(data_dir),
+             "--fsync", self.fsync],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
     def start_all(self) -> None:
@@ -101,6 +167,11 @@ class LocalGroup:
         process = self.processes.pop(name)
         process.send_signal(signal.SIGKILL)
         process.wait()
+
+    def pid(self, name: NodeId) -> int | None:
+        """The process id of a running replica (None: it is down)."""
+        process = self.processes.get(name)
+        return None if process is None or process.poll() is not None else process.pid
 
     def stop_all(self) -> None:
         for name in list(self.processes):

@@ -11,17 +11,26 @@
   before the message that depends on it leaves (contract rule 2);
 * `Send` puts a frame on an outgoing TCP link; a link that is down drops
   messages, which is exactly what the protocol must survive anyway;
-* on start the node is rebuilt from its log's records (contract rule 3).
+* on start the node is rebuilt from its log's records (contract rule 3);
+  `on_persisted` sees each record with its log position, recovered or new
+  (how a storage replica drops the log behind its B-tree).
 
 Each connection opens with a `Hello` saying who is calling: a peer node,
 whose frames become `Receive` events, or a client, whose frames are
 `ClientRequest`s answered on the same connection.
+
+Two requests are the host's own, never the node's (DESIGN "Observability is
+a feature"): `AdminQuery` answers with the node's `snapshot()`, the process
+id and whatever the host's `describe` adds (a storage replica's applied LSN
+and table sizes); `CutLink` drops this host's messages to a peer, one way,
+until healed — the teaching fault of a gray failure (§6.2) on real sockets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 from collections.abc import Callable
@@ -47,6 +56,7 @@ from dynamo.contract import (
 )
 from dynamo.net.codec import HEADER, Codec, FrameError, read_header
 from dynamo.wal import WriteAheadLog
+from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy
 
 Address = tuple[str, int]
 LINK_QUEUE_LIMIT = 10_000
@@ -59,6 +69,20 @@ class Hello:
 
     kind: str  # "peer" or "client"
     id: str
+
+
+@dataclass(frozen=True)
+class AdminQuery:
+    """Ask a host for its node's state; `tables` are the tables whose sizes to report."""
+
+    tables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CutLink:
+    """Drop this host's messages to `dst` until healed; `dst=None` heals every link."""
+
+    dst: NodeId | None
 
 
 async def read_frame(reader: asyncio.StreamReader, codec: Codec) -> Any:
@@ -74,14 +98,24 @@ class NodeHost:
 
     def __init__(self, node_id: NodeId, factory: NodeFactory, addresses: dict[NodeId, Address],
                  data_dir: Path, codec: Codec, *,
-                 on_announce: Callable[[NodeId, Announce], None] | None = None) -> None:
-        codec.register(Hello)
+                 on_announce: Callable[[NodeId, Announce], None] | None = None,
+                 describe: Callable[[AdminQuery], dict[str, Any]] | None = None,
+                 on_persisted: Callable[[WriteAheadLog, int, Any, bool], None] | None = None,
+                 fsync: FsyncPolicy = "always", segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+                 ) -> None:
+        for cls in (Hello, AdminQuery, CutLink):
+            codec.register(cls)
         self.id = node_id
         self.codec = codec
         self.addresses = addresses
         self._factory = factory
         self._data_dir = data_dir
         self._on_announce = on_announce or (lambda _id, _a: None)
+        self._describe = describe or (lambda _query: {})
+        self._on_persisted = on_persisted or (lambda _log, _lsn, _record, _recovered: None)
+        self._fsync: FsyncPolicy = fsync
+        self._segment_bytes = segment_bytes
+        self._cut: set[NodeId] = set()
         self._epoch = time.monotonic()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._links: dict[NodeId, asyncio.Queue[bytes]] = {}
@@ -90,8 +124,12 @@ class NodeHost:
 
     async def serve(self) -> None:
         """Recover the node from its log, listen, and run until cancelled."""
-        self._log, _report = WriteAheadLog.open(self._data_dir)
-        records = [self.codec.loads(payload) for _lsn, payload in self._log.replay()]
+        self._log, _report = WriteAheadLog.open(self._data_dir, fsync=self._fsync,
+                                                segment_bytes=self._segment_bytes)
+        records = []
+        for wal_lsn, payload in self._log.replay():
+            records.append(self.codec.loads(payload))
+            self._on_persisted(self._log, wal_lsn, records[-1], True)
         self.node = self._factory(self.id, records, random.Random())
         host, port = self.addresses[self.id]
         server = await asyncio.start_server(self._accept, host, port)
@@ -118,7 +156,9 @@ class NodeHost:
     def _persist(self, records: list[Any]) -> None:
         # One write and one fsync for all records of a step: group commit.
         if records:
-            self._log.append_batch([self.codec.dumps(r) for r in records])
+            wal_lsns = self._log.append_batch([self.codec.dumps(r) for r in records])
+            for wal_lsn, record in zip(wal_lsns, records, strict=True):
+                self._on_persisted(self._log, wal_lsn, record, False)
             records.clear()
 
     def _carry_out(self, effect: Effect) -> None:
@@ -153,6 +193,8 @@ class NodeHost:
     # --- links to peers --------------------------------------------------------
 
     def _send(self, dst: NodeId, frame: bytes) -> None:
+        if dst in self._cut:
+            return
         queue = self._links.get(dst)
         if queue is None:
             queue = self._links[dst] = asyncio.Queue()
@@ -200,8 +242,19 @@ class NodeHost:
     def _deliver(self, hello: Hello, frame: Any) -> None:
         if hello.kind == "peer":
             self.step(Receive(hello.id, frame))
+        elif isinstance(frame, ClientRequest) and type(frame.operation) is AdminQuery:
+            self._reply(Reply(frame.client, frame.request_id, self.view(frame.operation)))
+        elif isinstance(frame, ClientRequest) and type(frame.operation) is CutLink:
+            dst = frame.operation.dst
+            self._cut = set() if dst is None else self._cut | {dst}
+            self._reply(Reply(frame.client, frame.request_id, sorted(self._cut)))
         elif isinstance(frame, ClientRequest):
             self.step(frame)
+
+    def view(self, query: AdminQuery) -> dict[str, Any]:
+        """What `AdminQuery` answers: the node's snapshot, the process, the host's extras."""
+        return {**self.node.snapshot(), "pid": os.getpid(), "cut": sorted(self._cut),
+                **self._describe(query)}
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

@@ -2,10 +2,20 @@
 
 from dataclasses import dataclass
 
+import orjson
 import pytest
 
 import dynamo.contract as contract
 from dynamo.net.codec import HEADER, Codec, FrameError, read_header
+from dynamo.net.group import paxos_codec
+from dynamo.paxos.operations import Ok, Rejected, UpdateItem
+from dynamo.storage.capacity import ConsumedCapacity
+from dynamo.storage.catalog import TableDefinition
+from dynamo.storage.errors import ConditionalCheckFailedException, ValidationException
+from dynamo.storage.expressions.compile import compile_request
+from dynamo.storage.expressions.parser import InvalidExpression
+from dynamo.storage.keys import KeyAttribute, KeySchema
+from dynamo.storage.table import Page, WritePlan
 
 
 @dataclass(frozen=True)
@@ -71,3 +81,59 @@ def test_absurd_lengths_are_refused() -> None:
         read_header(HEADER.pack(2**31, 1, 0))
     with pytest.raises(FrameError):
         read_header(HEADER.pack(0, 1, 0))
+
+
+def paxos_roundtrip(value: object) -> object:
+    return roundtrip(paxos_codec(), value)
+
+
+def test_typed_requests_cross_the_wire_with_their_expression_trees() -> None:
+    """§3: the router hands the leader a validated, compiled request; the leader must get
+    the same request — table definition (a mutable dataclass), key schema and AST."""
+    schema = KeySchema(KeyAttribute("pk", "S"), KeyAttribute("sk", "N"))
+    table = TableDefinition(region="us-east-1", name="t", key_schema=schema,
+                            attribute_definitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                            extra={"Tags": [{"Key": "k", "Value": "v"}]})
+    compiled = compile_request("UpdateItem", {
+        "UpdateExpression": "SET #a = :v ADD n :one REMOVE gone",
+        "ConditionExpression": "attribute_exists(pk) AND size(#a) < :ten",
+        "ExpressionAttributeNames": {"#a": "a"},
+        "ExpressionAttributeValues": {":v": {"SS": ["x", "y"]}, ":one": {"N": "1"},
+                                      ":ten": {"N": "10"}}}, schema)
+    request = UpdateItem(table, {"pk": {"S": "p"}, "sk": {"N": "1"}}, compiled, "ALL_NEW")
+    back = paxos_roundtrip(request)
+    assert back == request
+    assert type(back.table) is TableDefinition and back.table.tbl == table.tbl
+    back.table.status = "UPDATING"  # it decodes as the mutable dataclass it is
+
+
+def test_results_cross_the_wire_plans_pages_and_capacity() -> None:
+    plan = WritePlan(None, {"pk": {"S": "p"}}, ConsumedCapacity("t", write=1.0))
+    page = Page([{"pk": {"S": "p"}}], 1, 2, {"pk": {"S": "p"}}, ConsumedCapacity("t", read=0.5))
+    assert paxos_roundtrip(Ok(plan)) == Ok(plan)
+    assert paxos_roundtrip(Ok(page)) == Ok(page)
+
+
+def test_errors_cross_the_wire_as_the_same_dynamodb_error() -> None:
+    """A rejected write is answered with DynamoDB's error, ALL_OLD's item and the capacity a
+    failed conditional write still costs; a subclass travels as its registered ancestor."""
+    failed = ConditionalCheckFailedException(item={"pk": {"S": "p"}},
+                                             capacity=ConsumedCapacity("t", write=1.0))
+    back = paxos_roundtrip(Rejected(failed))
+    assert type(back.error) is ConditionalCheckFailedException
+    assert back.error.body() == failed.body()
+    assert back.error.capacity == ConsumedCapacity("t", write=1.0)
+    invalid = paxos_roundtrip(Rejected(InvalidExpression("Syntax error; token: \"<EOF>\"")))
+    assert type(invalid.error) is ValidationException
+    assert invalid.error.message == 'Syntax error; token: "<EOF>"'
+
+
+def test_only_whitelisted_errors_are_rebuilt() -> None:
+    """A frame naming any other class (an exception or not) is refused, never constructed."""
+    c = paxos_codec()
+    for tag in ("builtins.SystemExit", "subprocess.Popen", "dynamo.storage.errors.Nope"):
+        payload = orjson.dumps({"@x": tag, "m": "boom", "a": {}})
+        with pytest.raises(FrameError, match="unregistered"):
+            c.loads(payload)
+    with pytest.raises(TypeError):
+        c.dumps(RuntimeError("not a DynamoDB error"))

@@ -53,7 +53,7 @@ def test_restarted_replica_recovers_its_log_from_disk(tmp_path: Path) -> None:
     result = asyncio.run(run_demo(tmp_path, writes=2, say=lambda _line: None))
     assert len(result.acknowledged) == 4 and result.lost == []
     names = ("a", "b", "c")
-    records = {name: durable_records(tmp_path / name) for name in names}
+    records = {name: durable_records(tmp_path / name / "wal") for name in names}
     accepted = {name: written(recs) for name, recs in records.items()}
     for key, value in result.acknowledged.items():
         holders = [name for name in names if (key, value) in accepted[name]]
