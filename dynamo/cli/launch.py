@@ -28,6 +28,8 @@ from pathlib import Path
 
 from dynamo.cli.serve import LISTENING
 
+SERVE_ARGS_VARIABLE = "DYNAMO_LAB_SERVE_ARGS"
+
 HOST = "127.0.0.1"
 
 
@@ -123,3 +125,12 @@ def wait_for_port(process: subprocess.Popen[bytes], log_path: Path, timeout: flo
             raise ServerStartError(f"dynamo serve printed no port within {timeout:.0f} s; "
                                    f"its log:\n{log_path.read_text(errors='replace')}")
         time.sleep(0.02)
+
+
+def serve_args() -> list[str]:
+    """How the test suites' shared servers run: `--in-memory` (the default three replicas),
+    or what DYNAMO_LAB_SERVE_ARGS says, e.g. "--data-dir {tmp}", "--nodes 1 --in-memory" or
+    "--processes --in-memory"; each {tmp} becomes a fresh directory of its own."""
+    text = os.environ.get(SERVE_ARGS_VARIABLE, "--in-memory")
+    return [tempfile.mkdtemp(prefix="dynamo-lab-") if arg == "{tmp}" else arg
+            for arg in text.split()]

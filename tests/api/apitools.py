@@ -5,7 +5,9 @@ from __future__ import annotations
 import boto3
 from botocore.config import Config
 
-from dynamo.cli.launch import Server, start_server
+from dynamo.cli.launch import Server, serve_args, start_server
+
+__all__ = ["Server", "serve_args", "start_server"]
 
 __all__ = ["REGION", "CREDENTIALS", "Server", "start_server", "make_client", "create_table"]
 

@@ -10,13 +10,13 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from apitools import Server, make_client, start_server
+from apitools import Server, make_client, serve_args, start_server
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    """One in-memory server for the whole test file."""
-    running = start_server("--in-memory")
+    """One in-memory server for the whole test file (or as DYNAMO_LAB_SERVE_ARGS says)."""
+    running = start_server(*serve_args())
     yield running
     running.stop()
 

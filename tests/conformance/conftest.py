@@ -21,7 +21,7 @@ import orjson
 import pytest
 from cases import TABLES
 
-from dynamo.cli.launch import start_server
+from dynamo.cli.launch import serve_args, start_server
 from dynamo.cli.sigv4 import Signer
 
 REGION = "us-east-1"
@@ -48,8 +48,9 @@ class RawClient:
 
 @pytest.fixture(scope="module")
 def dynamo() -> Iterator[RawClient]:
-    """A fresh in-memory server for this file, with the cases' tables ACTIVE."""
-    server = start_server("--in-memory")
+    """A fresh in-memory server for this file (or as DYNAMO_LAB_SERVE_ARGS says), with the
+    cases' tables ACTIVE."""
+    server = start_server(*serve_args())
     client = RawClient(server.port)
     try:
         for definition in TABLES:
