@@ -8,7 +8,7 @@ simulator, or the TCP runtime) builds one. Run `python -m dynamo.paxos` for a
 failover told step by step.
 """
 
-from dynamo.paxos.membership import AddMember, RemoveMember
+from dynamo.paxos.membership import AddMember, ChangeRole, RemoveMember
 from dynamo.paxos.operations import (
     ConditionalPut,
     ConditionFailed,
@@ -23,6 +23,7 @@ from dynamo.paxos.replica import PaxosConfig, Replica, replica_factory
 
 __all__ = [
     "AddMember",
+    "ChangeRole",
     "ConditionFailed",
     "ConditionalPut",
     "Delete",

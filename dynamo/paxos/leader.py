@@ -37,12 +37,15 @@ class Leader:
         self.ballot = ballot
         self.since = now_ms
         self.heard_at: dict[NodeId, float] = {}
+        self.applied: dict[NodeId, int] = {}  # how far each member said it has applied
         self.next_index = first_index
         self.votes: dict[int, set[NodeId]] = {}
         self.ready_index = first_index
         self.pending: dict[int, Reply] = {}  # the answer each slot's client gets once chosen
         self.in_flight = in_flight  # what later writes are planned against (statemachine.py)
         self.membership_index: int | None = None
+        # Until the recovered log is chosen: every configuration it passes through (proposer.py)
+        self.configs: tuple[tuple[NodeId, ...], ...] = ()
         self.lease = LeaseHolder(lease_ms, drift)
 
     def propose(self) -> int:
@@ -83,6 +86,10 @@ class Leader:
         """`member` answered the heartbeat sent at `sent_at` (granting a lease or not)."""
         if sent_at > self.heard_at.get(member, float("-inf")):
             self.heard_at[member] = sent_at
+
+    def report_applied(self, member: NodeId, commit_index: int) -> None:
+        """`member` has applied (a log replica: learned) every slot up to `commit_index`."""
+        self.applied[member] = max(commit_index, self.applied.get(member, 0))
 
     def in_touch_since(self, members: tuple[NodeId, ...], quorum: int) -> float:
         """The latest heartbeat a majority has answered (or when this ballot began)."""

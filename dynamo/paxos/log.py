@@ -60,6 +60,7 @@ class Snapshot:
     index: int
     items: tuple[Any, ...] | None
     members: tuple[NodeId, ...]
+    log_members: tuple[NodeId, ...] = ()  # which members are log replicas (§5.1)
 
 
 class ReplicatedLog:

@@ -22,6 +22,12 @@ groups. So a change is a command in the replicated log:
 A removed leader steps down once the removal is applied; an added replica
 starts passive (it votes and accepts but never runs an election) until it has
 applied the entry that adds it.
+
+Roles (§5.1). A member is a *full* replica (write-ahead log and B-tree) or a
+*log* replica (write-ahead log only): `AddMember(id, role="log")` adds one,
+`ChangeRole(id, "log")` turns a full replica into one. Both kinds are
+acceptors and count alike in every quorum, so the quorum arithmetic above is
+unchanged; what a log replica may not do is said in dynamo/logreplica.
 """
 
 from __future__ import annotations
@@ -30,12 +36,20 @@ from dataclasses import dataclass
 
 from dynamo.contract import NodeId
 
+FULL, LOG = "full", "log"
+ROLES = (FULL, LOG)
+
 
 @dataclass(frozen=True)
 class AddMember:
-    """Add replica `id` to the group."""
+    """Add replica `id` to the group, as a full replica or a log replica (§5.1)."""
 
     id: NodeId
+    role: str = FULL
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"a member's role is one of {ROLES}, not {self.role!r}")
 
 
 @dataclass(frozen=True)
@@ -45,14 +59,40 @@ class RemoveMember:
     id: NodeId
 
 
-MembershipChange = AddMember | RemoveMember
+@dataclass(frozen=True)
+class ChangeRole:
+    """Make member `id` a full replica or a log replica (§5.1)."""
+
+    id: NodeId
+    role: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"a member's role is one of {ROLES}, not {self.role!r}")
+
+
+MembershipChange = AddMember | RemoveMember | ChangeRole
+MEMBERSHIP_CHANGES = (AddMember, RemoveMember, ChangeRole)
 
 
 def apply_change(members: tuple[NodeId, ...], change: MembershipChange) -> tuple[NodeId, ...]:
     """The members after `change` (sorted, so every replica has the same tuple)."""
     if isinstance(change, AddMember):
         return tuple(sorted(set(members) | {change.id}))
+    if isinstance(change, ChangeRole):
+        return members
     return tuple(sorted(set(members) - {change.id}))
+
+
+def apply_roles(members: tuple[NodeId, ...], log_members: tuple[NodeId, ...],
+                change: MembershipChange) -> tuple[NodeId, ...]:
+    """The log replicas after `change` (sorted; always a subset of the members)."""
+    logs = set(log_members)
+    if isinstance(change, AddMember | ChangeRole):
+        logs = logs | {change.id} if change.role == LOG else logs - {change.id}
+    else:
+        logs.discard(change.id)
+    return tuple(sorted(logs & set(apply_change(members, change))))
 
 
 def majority(members: tuple[NodeId, ...]) -> int:
@@ -60,6 +100,8 @@ def majority(members: tuple[NodeId, ...]) -> int:
     return len(members) // 2 + 1
 
 
-def is_noop_change(members: tuple[NodeId, ...], change: MembershipChange) -> bool:
+def is_noop_change(members: tuple[NodeId, ...], change: MembershipChange,
+                   log_members: tuple[NodeId, ...] = ()) -> bool:
     """True when the change would not change anything (already in / already out)."""
-    return apply_change(members, change) == tuple(sorted(members))
+    return (apply_change(members, change) == tuple(sorted(members))
+            and apply_roles(members, log_members, change) == tuple(sorted(log_members)))

@@ -180,3 +180,15 @@ class Decide(Message):
 
     ballot: Ballot
     commit_index: int
+
+
+@dataclass(frozen=True)
+class Truncate(Message):
+    """Leader to a log replica: every full replica has applied up to `index` (§5.1).
+
+    A log replica has no B-tree to fold its log into; it drops the entries
+    every full replica has applied, as the leader last heard from them.
+    """
+
+    ballot: Ballot
+    index: int

@@ -12,6 +12,14 @@ them is what keeps them.
 
 One phase 1 covers every slot at once, which is the "Multi" in Multi-Paxos:
 afterwards the leader runs only phase 2, one round trip per write.
+
+A candidate may be behind on membership: a replica that was cut off or down
+while the group changed twice (a log replica added, a dead replica removed,
+§5.1) still counts with a configuration whose majorities need not meet the
+current one's. So the promises must come from a majority of *every*
+configuration the recovered log passes through (`configs`, extended by the
+replica until nothing new is learned), and until the recovered slots are
+chosen the leader counts each accept in all of them, as joint consensus does.
 """
 
 from __future__ import annotations
@@ -47,13 +55,19 @@ class Scout:
     def __init__(self, ballot: Ballot, members: tuple[NodeId, ...]) -> None:
         self.ballot = ballot
         self.members = members
+        self.configs: list[tuple[NodeId, ...]] = [members]
         self.promises: dict[NodeId, Promise] = {}
 
     def receive(self, member: NodeId, promise: Promise) -> bool:
-        """Count a promise; True once a majority of the members has promised."""
-        if member in self.members and promise.ballot == self.ballot:
+        """Count a promise; True once a majority of every configuration has promised."""
+        asked = any(member in config for config in self.configs)
+        if asked and promise.ballot == self.ballot:
             self.promises[member] = promise
-        return len(self.promises) >= majority(self.members)
+        return self.quorate()
+
+    def quorate(self) -> bool:
+        return all(sum(1 for m in self.promises if m in config) >= majority(config)
+                   for config in self.configs)
 
     # --8<-- [start:recover]
     def recover(self, commit_index: int) -> Recovery:

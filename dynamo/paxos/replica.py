@@ -40,6 +40,10 @@ Rules (each names the module that holds it):
      taking requests, waits until its successor has applied every chosen
      slot, steps down giving up its lease, and tells the successor to stand
      at once (`TimeoutNow`): no election timeout, no lease to wait out.
+  R9 (§5.1, dynamo/logreplica)  A member whose role is "log" is an acceptor
+     and a lease grantor only: it counts in every quorum, never stands, never
+     answers a client, applies nothing to its B-tree, and truncates its log
+     where the leader says every full replica has applied (`Truncate`).
 
 Answers: `Ok` and `ConditionFailed` are what happened; `NotLeader` and
 `Unavailable` are definite refusals (nothing was proposed). A leader that is
@@ -79,10 +83,12 @@ from dynamo.paxos.leader import RESEND_BATCH, Leader
 from dynamo.paxos.lease import LeaseGrantor
 from dynamo.paxos.log import AcceptedEntry, Promised, Snapshot, rebuild
 from dynamo.paxos.membership import (
-    AddMember,
+    LOG,
+    MEMBERSHIP_CHANGES,
+    ChangeRole,
     MembershipChange,
-    RemoveMember,
     apply_change,
+    apply_roles,
     is_noop_change,
     majority,
 )
@@ -101,6 +107,7 @@ from dynamo.paxos.messages import (
     PreVoteReply,
     Promise,
     TimeoutNow,
+    Truncate,
 )
 from dynamo.paxos.operations import (
     KV_TABLE,
@@ -128,7 +135,7 @@ that skipped its lease check would be caught serving stale reads); short
 enough that a leader that can speak but not hear is replaced in a couple of
 seconds (§6.2)."""
 
-CLIENT_OPERATIONS = frozenset({*SHORTHAND, *READS, *WRITES, AddMember, RemoveMember})
+CLIENT_OPERATIONS = frozenset({*SHORTHAND, *READS, *WRITES, *MEMBERSHIP_CHANGES})
 
 
 @dataclass(frozen=True)
@@ -168,10 +175,12 @@ class Replica:
         # The B-tree is this replica's disk: it outlives a crash, the log tail does not.
         self.store = store if store is not None else StorageReplica(BTree(None))
         applied = self.store.applied_lsn
-        base = Snapshot(applied, None, self.store.members() or tuple(sorted(members)))
+        base = Snapshot(applied, None, self.store.members() or tuple(sorted(members)),
+                        self.store.log_members())
         state = rebuild(records, base)
         self.log = state.log
         self.members = state.log.snapshot.members
+        self.log_members = state.log.snapshot.log_members
         self.peers = tuple(m for m in self.members if m != id)
         self.acceptor = self.acceptor_class(state.promised, state.log)
         self.grantor = LeaseGrantor()
@@ -186,6 +195,7 @@ class Replica:
         # The last sign of a live leader, or of a candidate a majority is electing (P2).
         self.leader_heard = float("-inf")
         self.pre_vote: PreVoteRound | None = None
+        self.prepare_from: tuple[int, bool] = (0, False)  # the running election's Prepare
         self.handoff: Handoff | None = None  # H1, H2: leading, handing off
         self.handed_off: Handoff | None = None  # H3, H4: stepped down, to answer the client
         self.election_timeout = self._draw_timeout()
@@ -204,6 +214,7 @@ class Replica:
             PreVote: self._on_pre_vote,
             PreVoteReply: self._on_pre_vote_reply,
             TimeoutNow: self._on_timeout_now,
+            Truncate: self._on_truncate,
         }
 
     # --- the Node protocol -------------------------------------------------
@@ -211,6 +222,11 @@ class Replica:
     @property
     def id(self) -> NodeId:
         return self._id
+
+    @property
+    def is_log_replica(self) -> bool:
+        """R9: this member holds the write-ahead log only (§5.1)."""
+        return self._id in self.log_members
 
     def step(self, now_ms: float, event: Event) -> list[Effect]:
         self.now = now_ms
@@ -235,9 +251,11 @@ class Replica:
     def snapshot(self) -> dict[str, Any]:
         leader = self.leader
         ballot = leader.ballot if leader else self.scout.ballot if self.scout else None
+        log_role = self.is_log_replica and self.role != LEADER
         return {
             "id": self._id,
-            "role": self.role,
+            "role": LOG if log_role else self.role,
+            "replica_role": LOG if self.is_log_replica else "full",
             "ballot": str(ballot if ballot is not None else self.acceptor.promised),
             "promised": str(self.acceptor.promised),
             "leader": self.leader_id,
@@ -246,6 +264,7 @@ class Replica:
             "last_index": self.log.last_index,
             "snapshot_index": self.log.snapshot.index,
             "members": self.members,
+            "log_members": self.log_members,
         }
 
     # --- start and timers ----------------------------------------------------
@@ -264,7 +283,7 @@ class Replica:
     def _on_election_timer(self) -> list[Effect]:
         if self.role == LEADER:
             return []
-        if self._id not in self.members:
+        if self._id not in self.members or self.is_log_replica:  # R9: never stands
             return [SetTimer("election", self.config.election_timeout_ms[1])]
         remaining = self.election_timeout - (self.now - self.last_heard)
         if remaining > 0.001:  # heard from a leader since the timer was set: wait on
@@ -321,6 +340,7 @@ class Replica:
         self.role, self.leader_id, self.leader, self.pre_vote = CANDIDATE, None, None, None
         self.leader_heard = self.now  # P2: its own candidacy counts as a live one
         self.scout = Scout(ballot, self.members)
+        self.prepare_from = (self.log.commit_index + 1, handoff)
         self.last_heard = self.now
         self.election_timeout = self._draw_timeout()
         prepare = Prepare(ballot, self.log.commit_index + 1, handoff)
@@ -334,6 +354,10 @@ class Replica:
 
     def _on_prepare(self, src: NodeId, prepare: Prepare) -> list[Effect]:
         promised = self.acceptor.promised
+        if self.is_log_replica and prepare.from_index <= self.log.snapshot.index:
+            # R9: a candidate behind what every full member has applied is no member of
+            # this group any more; the slots it asks for are gone here, so no promise.
+            return []
         if prepare.ballot > promised and not prepare.handoff and self._loyal_to_leader(src):
             return [Send(src, Nack(prepare.ballot, promised))]
         reply, records = self.acceptor.on_prepare(prepare)
@@ -366,7 +390,27 @@ class Replica:
             return []
         if not scout.receive(src, promise):
             return []
-        return self._become_leader(scout)
+        configs = [c for c in self._recovered_configs(scout) if c not in scout.configs]
+        if not configs:
+            return self._become_leader(scout)
+        # The recovered log changes the members: a majority of each new configuration too.
+        asked = {m for config in scout.configs for m in config}
+        scout.configs += configs
+        prepare = Prepare(scout.ballot, *self.prepare_from)
+        effects: list[Effect] = [Send(m, prepare) for m in sorted({*sum(configs, ())} - asked)
+                                 if m != self._id]
+        return effects + (self._become_leader(scout) if scout.quorate() else [])
+
+    def _recovered_configs(self, scout: Scout) -> list[tuple[NodeId, ...]]:
+        """The configurations the log passes through, as the promises so far tell it."""
+        recovery = scout.recover(self.log.commit_index)
+        configs = [self.members]
+        if recovery.snapshot is not None:
+            configs.append(recovery.snapshot.members)
+        for command in recovery.commands:
+            if isinstance(command, MEMBERSHIP_CHANGES):
+                configs.append(apply_change(configs[-1], command))
+        return list(dict.fromkeys(configs))
 
     def _on_nack(self, src: NodeId, nack: Nack) -> list[Effect]:
         if nack.promised > self.highest_seen:
@@ -385,6 +429,9 @@ class Replica:
         self.role, self.leader_id, self.scout = LEADER, self._id, None
         self.leader = Leader(scout.ballot, recovery.first_index, cfg.lease_ms, cfg.max_drift,
                              self.now, InFlight(self.store.btree))
+        if len(scout.configs) > 1:  # count in all of them until the recovered log is chosen
+            self.leader.configs = tuple(scout.configs)
+            self.peers = tuple(sorted({m for c in scout.configs for m in c} - {self._id}))
         effects.append(CancelTimer("election"))
         effects.append(Announce("elected", (("ballot", str(scout.ballot)), ("leader", self._id),
                                             ("recovered", len(recovery.commands)))))
@@ -505,12 +552,13 @@ class Replica:
         for slot in range(first, index + 1):
             command = self.log.entries[slot].command
             commands.append(command)
-            membership = isinstance(command, AddMember | RemoveMember)
+            membership = isinstance(command, MEMBERSHIP_CHANGES)
             if membership:
-                self.store.set_members(slot, apply_change(self.members, command))
+                self.store.set_members(slot, apply_change(self.members, command),
+                                       apply_roles(self.members, self.log_members, command))
                 applied = True
-            else:
-                applied = self.store.apply(slot, command)
+            else:  # R9: a log replica keeps the entry in its log and applies nothing
+                applied = self.is_log_replica or self.store.apply(slot, command)
             waiting = leader.pending.pop(slot, None) if leader is not None else None
             if leader is not None:
                 leader.in_flight.chosen(slot, command)
@@ -526,9 +574,10 @@ class Replica:
         self.log.commit_index = index
         effects.append(Announce("committed", (("first", first), ("last", index),
                                               ("commands", tuple(commands)))))
-        if index - self.log.snapshot.index >= self.config.snapshot_every:
+        due = index - self.log.snapshot.index >= self.config.snapshot_every
+        if due and not self.is_log_replica:  # a log replica waits for `Truncate` (R9)
             # The B-tree holds everything up to `index`: the log below it may go (§5.1).
-            snapshot = Snapshot(index, None, self.members)
+            snapshot = Snapshot(index, None, self.members, self.log_members)
             self.log.install(snapshot)
             effects.append(Persist(snapshot))
             effects.append(Persist(Promised(self.acceptor.promised)))  # outlives truncation
@@ -537,12 +586,16 @@ class Replica:
     def _install(self, snapshot: Snapshot) -> list[Effect]:
         """Adopt a copy of a B-tree's chosen state (from a promise or from the leader)."""
         assert snapshot.items is not None
-        self.store.restore(snapshot.index, snapshot.items, snapshot.members)
-        marker = Snapshot(snapshot.index, None, snapshot.members)
+        marker = Snapshot(snapshot.index, None, snapshot.members, snapshot.log_members)
+        if self._id in snapshot.log_members:  # R9: a log replica takes the members only
+            self.store.set_members(snapshot.index, snapshot.members, snapshot.log_members)
+        else:
+            self.store.restore(snapshot.index, snapshot.items, snapshot.members,
+                               snapshot.log_members)
         self.log.install(marker)
         effects: list[Effect] = [Persist(marker), Persist(Promised(self.acceptor.promised))]
-        if snapshot.members != self.members:
-            self._set_members(snapshot.members)
+        if (snapshot.members, snapshot.log_members) != (self.members, self.log_members):
+            self._set_members(snapshot.members, snapshot.log_members)
             effects.append(Announce("membership_changed", (("members", self.members),)))
         return effects
 
@@ -578,6 +631,9 @@ class Replica:
         leader = self.leader
         assert leader is not None
         chosen = leader.chosen_through(self.log.commit_index, self.members, self._write_quorum())
+        for config in leader.configs:
+            chosen = min(chosen, leader.chosen_through(self.log.commit_index, config,
+                                                       majority(config)))
         if chosen <= self.log.commit_index:
             return []
         leader.forget_through(chosen)
@@ -586,6 +642,9 @@ class Replica:
             effects += [Send(peer, Decide(leader.ballot, chosen)) for peer in self.peers]
             if leader.membership_index is not None and leader.membership_index <= chosen:
                 leader.membership_index = None
+            if leader.configs and leader.is_ready(self.log.commit_index):
+                leader.configs = ()  # the recovered log is chosen: one configuration again
+                self._set_members(self.members, self.log_members)
         return effects
 
     def _on_decide(self, src: NodeId, decide: Decide) -> list[Effect]:
@@ -625,8 +684,33 @@ class Replica:
             if missing:
                 entries = tuple((i, self.log.entries[i].command) for i in missing)
                 effects.append(Send(peer, Accept(leader.ballot, entries, commit)))
+        effects += self._truncate_log_replicas()
         effects.append(SetTimer("heartbeat", cfg.heartbeat_ms))
         return effects
+
+    def _truncate_log_replicas(self) -> list[Effect]:
+        """R9: tell the log replicas how far every full replica has applied."""
+        leader = self.leader
+        assert leader is not None
+        if not self.log_members:
+            return []
+        full = [m for m in self.members if m not in self.log_members and m != self._id]
+        applied = [leader.applied.get(m) for m in full]
+        if any(a is None for a in applied):
+            return []  # a full replica has not said how far it is: keep everything
+        index = min([self.log.commit_index, *(a for a in applied if a is not None)])
+        return [Send(m, Truncate(leader.ballot, index)) for m in self.log_members
+                if m != self._id]
+
+    def _on_truncate(self, src: NodeId, message: Truncate) -> list[Effect]:
+        """R9 at a log replica: drop what every full replica has applied."""
+        if (not self.is_log_replica or message.ballot < self.acceptor.promised
+                or message.index <= self.log.snapshot.index
+                or message.index > self.log.commit_index):
+            return []
+        marker = Snapshot(message.index, None, self.members, self.log_members)
+        self.log.install(marker)
+        return [Persist(marker), Persist(Promised(self.acceptor.promised))]
 
     def _record_grant(self, member: NodeId, sent_at: float) -> list[Effect]:
         leader = self.leader
@@ -643,6 +727,7 @@ class Replica:
         if leader is None or grant.ballot != leader.ballot:
             return []
         leader.heard(src, grant.sent_at)
+        leader.report_applied(src, grant.commit_index)
         effects = self._record_grant(src, grant.sent_at) if grant.granted else []
         if not grant.caught_up:
             effects += self._ship(src, grant.commit_index)
@@ -652,6 +737,7 @@ class Replica:
         leader = self.leader
         if leader is None or learned.ballot != leader.ballot:
             return []
+        leader.report_applied(src, learned.commit_index)
         effects = [] if learned.caught_up else self._ship(src, learned.commit_index)
         return effects + self._hand_off_progress(src, learned.commit_index)
 
@@ -691,7 +777,8 @@ class Replica:
         elif not leader.is_ready(self.log.commit_index):
             refusal = Unavailable("the new leader is still recovering the log")
         else:
-            successor = choose_successor(op.to, self.peers, leader.heard_at)
+            full_peers = tuple(p for p in self.peers if p not in self.log_members)  # R9
+            successor = choose_successor(op.to, full_peers, leader.heard_at)
             if successor is None:
                 refusal = Unavailable(f"no member to hand off to: {op.to!r}")
         if refusal is not None or successor is None:
@@ -730,7 +817,7 @@ class Replica:
     def _on_timeout_now(self, src: NodeId, message: TimeoutNow) -> list[Effect]:
         """H4: the old leader has stepped down; stand at once, skipping the pre-vote."""
         if (message.ballot < self.acceptor.promised or self.role == LEADER
-                or self._id not in self.members):
+                or self._id not in self.members or self.is_log_replica):
             return []
         self.grantor.release(message.ballot)
         return self._start_election(handoff=True)
@@ -739,7 +826,7 @@ class Replica:
 
     def _copy(self) -> Snapshot:
         """A copy of this replica's B-tree as of its commit index, to ship or promise."""
-        return Snapshot(self.log.commit_index, self.store.dump(), self.members)
+        return Snapshot(self.log.commit_index, self.store.dump(), self.members, self.log_members)
 
     def _on_client_request(self, request: ClientRequest) -> list[Effect]:
         op = request.operation
@@ -755,8 +842,8 @@ class Replica:
         """Plan a write, propose it, and answer once it is chosen and applied (R3)."""
         leader = self.leader
         assert leader is not None
-        if isinstance(op, AddMember | RemoveMember):
-            if is_noop_change(self.members, op):
+        if isinstance(op, MEMBERSHIP_CHANGES):
+            if is_noop_change(self.members, op, self.log_members):
                 return [self._answer(request, Ok())]
             leader.membership_index = leader.next_index
             command, answer = op, Ok()
@@ -777,6 +864,8 @@ class Replica:
         """Why this replica will not serve `op` now, or None if it will."""
         if type(op) not in CLIENT_OPERATIONS:
             return Unavailable(f"not an operation of this group: {op!r}")
+        if self.is_log_replica:  # R9: no B-tree to read, never the leader
+            return NotLeader(self.leader_id if self.leader_id != self._id else None)
         if getattr(op, "consistent", True) is False:
             return None  # R5: an eventually consistent read, from any replica's applied items
         leader = self.leader
@@ -787,23 +876,32 @@ class Replica:
             return Unavailable("the new leader is still recovering the log")
         if not leader.lease.holds(self.now):
             return Unavailable("the leader holds no lease yet (it waits out the old one, §6.2)")
-        if isinstance(op, AddMember | RemoveMember) and leader.membership_index is not None:
+        if isinstance(op, MEMBERSHIP_CHANGES) and leader.membership_index is not None:
             return Unavailable("another membership change is in progress")
+        if isinstance(op, ChangeRole) and op.role != LOG and op.id in self.log_members:
+            # Its B-tree is empty or stale: a full replica is built by autoadmin (§5.1).
+            return Unavailable("a log replica becomes full only by being replaced")
         return None
     # --8<-- [end:serve]
 
     def _change_membership(self, change: MembershipChange) -> list[Effect]:
         members = apply_change(self.members, change)
-        if members == self.members:
+        log_members = apply_roles(self.members, self.log_members, change)
+        if (members, log_members) == (self.members, self.log_members):
             return []
-        self._set_members(members)
-        effects: list[Effect] = [Announce("membership_changed", (("members", members),))]
+        self._set_members(members, log_members)
+        effects: list[Effect] = [Announce("membership_changed", (("members", members),
+                                                                 ("log_members", log_members)))]
         if self._id not in members and self.role == LEADER:
             effects += self._step_down("removed from the group")
+        elif self.is_log_replica and self.role == LEADER:
+            effects += self._step_down("made a log replica (R9)")
         return effects
 
-    def _set_members(self, members: tuple[NodeId, ...]) -> None:
+    def _set_members(self, members: tuple[NodeId, ...],
+                     log_members: tuple[NodeId, ...] = ()) -> None:
         self.members = members
+        self.log_members = log_members
         self.peers = tuple(m for m in members if m != self._id)
 
 

@@ -59,6 +59,7 @@ from dynamo.storage.table import Table, WritePlan
 
 ItemKey = tuple[str, EncodedKey]
 MEMBERS = "members"
+LOG_MEMBERS = "log_members"
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,14 @@ class StorageReplica:
         return True
     # --8<-- [end:apply]
 
-    def set_members(self, slot: int, members: tuple[str, ...]) -> None:
+    def log_members(self) -> tuple[str, ...]:
+        """Which of the members are log replicas (§5.1), as of the applied LSN."""
+        logs = self.btree.meta(LOG_MEMBERS)
+        return () if logs is None else tuple(logs)  # type: ignore[arg-type]
+
+    def set_members(self, slot: int, members: tuple[str, ...],
+                    log_members: tuple[str, ...] = ()) -> None:
+        self.btree.set_meta(LOG_MEMBERS, list(log_members), slot)
         self.btree.set_meta(MEMBERS, list(members), slot)
 
     # --- reading (the leader under its lease, or any replica) ----------------------
@@ -207,10 +215,11 @@ class StorageReplica:
     def dump(self) -> tuple[Mutation, ...]:
         return tuple(self.btree.dump())
 
-    def restore(self, index: int, items: tuple[Mutation, ...], members: tuple[str, ...]) -> None:
+    def restore(self, index: int, items: tuple[Mutation, ...], members: tuple[str, ...],
+                log_members: tuple[str, ...] = ()) -> None:
         """Become the state as of slot `index` (an installed snapshot)."""
         self.btree.replace_all(items, index)
-        self.btree.set_meta(MEMBERS, list(members), index)
+        self.set_members(index, members, log_members)
 
     def _table(self, definition: Any) -> Table:
         table = self._tables.get(definition.table_id)

@@ -25,6 +25,10 @@ Fault kinds:
                  still reaches everyone and hears the other follower (a one-way
                  gray failure, §6.2: the peers must tell it the leader is healthy)
     heal         every link is restored
+
+`healing_nemesis` draws the schedule of a healing group (§5.1): a replica is
+lost for the rest of the run, and a second failure arrives while the group
+heals.
 """
 
 from __future__ import annotations
@@ -105,3 +109,35 @@ def _episode(rng: Random, nodes: list[str], kind: str, at: float, repair_at: flo
     if kind == "one_way":
         return [Fault(at, "one_way", side, rest), Fault(repair_at, "heal")]
     raise ValueError(f"the nemesis cannot draw {kind!r} episodes")
+
+
+SECOND_FAILURES = ("crash", "crash_stand_in", "crash_leader", "isolate_leader", "partition")
+"""What the second failure of a healing run may be: another member crashes, the
+spare that stands in for the lost replica (the log replica) crashes, the leader
+crashes or is cut off, or a member is partitioned from the rest."""
+
+
+def healing_nemesis(rng: Random, members: list[str],
+                    zones: list[tuple[str, str]]) -> list[Fault]:
+    """A member crashes and stays down; 0.4-1.6 s later, as the group heals, a second
+    failure, repaired 0.3-1.5 s after (§5.1). `zones` lists every node and its zone."""
+    lost_at = rng.uniform(300.0, 800.0)
+    lost = members[rng.randrange(len(members))]
+    faults = [Fault(lost_at, "crash", (lost,))]
+    at = lost_at + rng.uniform(400.0, 1600.0)
+    repair_at = at + rng.uniform(300.0, 1500.0)
+    kind = SECOND_FAILURES[rng.randrange(len(SECOND_FAILURES))]
+    others = [m for m in members if m != lost]
+    if kind in ("crash", "crash_stand_in"):
+        zone = dict(zones)[lost]
+        stand_ins = [n for n, z in zones if z == zone and n not in members]
+        pool = stand_ins[:1] if kind == "crash_stand_in" and stand_ins else others
+        victim = (pool[rng.randrange(len(pool))],)
+        return faults + [Fault(at, "crash", victim), Fault(repair_at, "restart", victim)]
+    if kind == "crash_leader":  # down to the run's end: a restart would revive `lost` too
+        return faults + [Fault(at, "crash_leader")]
+    if kind == "isolate_leader":
+        return faults + [Fault(at, kind), Fault(repair_at, "heal")]
+    side = (others[rng.randrange(len(others))],)
+    rest = tuple(n for n, _ in zones if n not in side)
+    return faults + [Fault(at, "partition", side, rest), Fault(repair_at, "heal")]

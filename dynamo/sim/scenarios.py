@@ -17,6 +17,9 @@ command all run the very same thing by name:
     paxos-rejoin    a follower is cut off for 2 s, then heals: with peer confirmation
                     (the pre-vote, §6.2) it deposes no one, so the run's count of
                     elections stays at the first one
+    logreplica-heal a replica is lost; the leader adds a log replica on a spare node
+                    and autoadmin heals the group, while a second failure strikes
+                    (§5.1); the log-replica role's invariants are checked too
 
 A run goes: draw the fault schedule and each client's operations from the
 seed; run the workload with the nemesis; at `duration_ms` heal every link and
@@ -33,6 +36,11 @@ from dataclasses import dataclass, replace
 from random import Random
 from typing import Any
 
+from dynamo.logreplica.group import healing_factories
+from dynamo.logreplica.healing import HealingConfig
+from dynamo.logreplica.invariants import INVARIANTS as ROLE_INVARIANTS
+from dynamo.logreplica.invariants import LogReplicaInvariants
+from dynamo.logreplica.planted import PLANTED_BUGS as log_replica_bugs
 from dynamo.paxos.operations import (
     Add,
     ConditionalPut,
@@ -49,13 +57,13 @@ from dynamo.paxos.planted import PLANTED_BUGS as paxos_bugs
 from dynamo.paxos.planted import planted_factory
 from dynamo.paxos.replica import PaxosConfig
 from dynamo.sim.clients import Client, ClientConfig, OpRecord, Outcome
-from dynamo.sim.faults import Fault, NemesisConfig, nemesis
+from dynamo.sim.faults import Fault, NemesisConfig, healing_nemesis, nemesis
 from dynamo.sim.invariants import Invariants, Violation
 from dynamo.sim.network import NetworkConfig
 from dynamo.sim.simulator import SimStats, Simulator
 from dynamo.sim.trace import Trace
 
-PLANTED_BUGS = tuple(sorted(paxos_bugs))
+PLANTED_BUGS = tuple(sorted([*paxos_bugs, *log_replica_bugs]))
 INVARIANTS = ("one leader per ballot", "committed entries never change", "leases never overlap",
               "linearizable per key", "no lost acknowledged writes")
 
@@ -95,6 +103,12 @@ class Scenario:
     final_read_ms: float = 2500.0
     invariants: tuple[str, ...] = INVARIANTS
     pre_vote: bool = True
+    zones: tuple[tuple[str, str], ...] = ()  # with spares: a healing group (dynamo.logreplica)
+
+    @property
+    def storage_nodes(self) -> tuple[str, ...]:
+        """Every node a client may reach: the members, and the spares of a healing group."""
+        return tuple(n for n, _ in self.zones) if self.zones else self.nodes
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
@@ -128,6 +142,14 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
                                client=ClientConfig(think_ms=(80.0, 200.0))),
              faults=(Fault(500.0, "isolate_follower"), Fault(2500.0, "heal")),
              duration_ms=3000.0, settle_ms=500.0),
+    Scenario("logreplica-heal", "a replica is lost: the leader adds a log replica in its "
+             "zone, autoadmin builds a full replacement and retires the log replica, while "
+             "a second failure strikes (§5.1)",
+             workload=Workload(clients=3, operations=20, client=ClientConfig(wander=0.3)),
+             zones=(("n1", "az1"), ("n2", "az2"), ("n3", "az3"), ("s1", "az1"),
+                    ("s2", "az2"), ("s3", "az3"), ("s4", "az1"), ("s5", "az2"), ("s6", "az3")),
+             duration_ms=3500.0, settle_ms=1500.0,
+             invariants=(*INVARIANTS, *ROLE_INVARIANTS)),
 )}
 
 
@@ -150,6 +172,7 @@ class RunResult:
     end_ms: float = 0.0
     invariants: tuple[str, ...] = INVARIANTS
     elections: int = 0
+    healing: tuple[str, ...] = ()  # the healing steps announced, in order (logreplica-heal)
 
 
 class PaxosAdapter:
@@ -226,13 +249,14 @@ def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace:
     """Run one seed of a scenario. `faults`/`operations` override what the seed
     would draw (the minimiser uses them to try smaller runs)."""
     config = PaxosConfig(max_drift=scenario.max_drift, pre_vote=scenario.pre_vote)
-    factory = planted_factory(scenario.nodes, config, planted_bug)
-    sim = Simulator(seed, {n: factory for n in scenario.nodes}, network=scenario.network,
+    sim = Simulator(seed, _factories(scenario, config, planted_bug), network=scenario.network,
                     max_drift=scenario.max_drift, trace=trace)
     plan_rng = sim.derive_rng()
     drawn_faults = list(scenario.faults)
     if scenario.nemesis is not None:
         drawn_faults += nemesis(plan_rng, list(scenario.nodes), scenario.nemesis)
+    if scenario.zones:
+        drawn_faults += healing_nemesis(plan_rng, list(scenario.nodes), list(scenario.zones))
     drawn_ops = draw_operations(plan_rng, scenario.workload)
     chosen_faults = sorted(drawn_faults if faults is None else faults)
     chosen_ops = drawn_ops if operations is None else operations
@@ -242,16 +266,20 @@ def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace:
     sim.schedule_fault(Fault(scenario.duration_ms, "restart"))
     invariants = Invariants(enabled=frozenset(scenario.invariants))
     sim.add_observer(invariants)
+    role_invariants = LogReplicaInvariants()
+    if scenario.zones:
+        sim.add_observer(role_invariants)
     adapter = PaxosAdapter()
     client_config = replace(scenario.workload.client, stop_ms=scenario.duration_ms)
     reader_config = replace(client_config, wander=0.0)  # readers keep to their replica
-    clients = [Client(name, ops, adapter, list(scenario.nodes), sim.derive_rng(),
+    reachable = list(scenario.storage_nodes)
+    clients = [Client(name, ops, adapter, reachable, sim.derive_rng(),
                       reader_config if name.startswith("r") else client_config)
                for name, ops in chosen_ops.items()]
     keys = sorted({adapter.describe(op)[1] for ops in chosen_ops.values() for op in ops})
     final_config = ClientConfig(timeout_ms=scenario.final_read_ms, retry_ms=20.0,
                                 start_ms=scenario.duration_ms + scenario.settle_ms)
-    reader = Client("final", [Get(k) for k in keys], adapter, list(scenario.nodes),
+    reader = Client("final", [Get(k) for k in keys], adapter, reachable,
                     sim.derive_rng(), final_config)
     for client in [*clients, reader]:
         sim.add_client(client)
@@ -262,9 +290,24 @@ def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace:
     history = [r for c in clients for r in c.records] + reader.records
     final_state = {r.key: r.read_value for r in reader.records if r.outcome == "ok"}
     return RunResult(scenario.name, seed, planted_bug, history, final_state,
-                     invariants.violations, sim.stats, sim.network.stats.sent, chosen_faults,
+                     [*invariants.violations, *role_invariants.violations], sim.stats, sim.network.stats.sent, chosen_faults,
                      chosen_ops, sim.trace, failover_time(sim.stats, history), sim.now,
-                     scenario.invariants, elections(sim.announcements))
+                     scenario.invariants, elections(sim.announcements),
+                     tuple(a.kind for _, _, a in sim.announcements if a.kind in HEALING_STEPS))
+
+
+HEALING_STEPS = ("replica_unresponsive", "log_replica_added", "replacement_added",
+                 "member_removed", "healed")
+
+
+def _factories(scenario: Scenario, config: PaxosConfig,
+               planted_bug: str | None) -> dict[str, Any]:
+    """The nodes' factories: a Paxos group, or a healing group with spares and autoadmin."""
+    if scenario.zones:
+        healing = HealingConfig(scenario.zones, replicas=len(scenario.nodes))
+        return healing_factories(scenario.nodes, config, healing, planted_bug)
+    factory = planted_factory(scenario.nodes, config, planted_bug)
+    return {n: factory for n in scenario.nodes}
 
 
 def elections(announcements: Sequence[tuple[float, str, Any]]) -> int:

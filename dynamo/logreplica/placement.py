@@ -1,0 +1,41 @@
+"""Where a new member of a group goes: a spare node in a zone the group lacks (§5.1, §6.1).
+
+DynamoDB places a partition's replicas in different availability zones, so
+that losing one zone costs a group one replica (§6.1). A replica that dies
+leaves its zone without a live member; the log replica that stands in for it,
+and later the full replacement, go to a spare storage node in such a zone.
+
+A log replica needs a zone with no live member at all (full or log); a full
+replacement needs a zone with no live *full* member, since the log replica in
+that zone is on its way out. Among the spares that qualify the first in the
+configured order is taken, so every run of a seed places alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from dynamo.contract import NodeId
+
+
+def choose_spare(zones: Sequence[tuple[NodeId, str]], members: Collection[NodeId],
+                 unhealthy: Collection[NodeId], log_members: Collection[NodeId] = (),
+                 *, for_log_replica: bool = True) -> NodeId | None:
+    """A spare node for a new member, or None if no zone lacks one.
+
+    Args:
+        zones: every storage node of the fleet and its zone, in preference order.
+        members: the group's members now.
+        unhealthy: nodes known not to answer (members or not); never chosen.
+        log_members: which members are log replicas.
+        for_log_replica: True for a log replica (a zone with no live member),
+            False for a full replacement (a zone with no live full member).
+    """
+    zone_of = dict(zones)
+    counted = [m for m in members if m not in unhealthy
+               and (for_log_replica or m not in log_members)]
+    taken = {zone_of.get(m) for m in counted}
+    for node, zone in zones:
+        if node not in members and node not in unhealthy and zone not in taken:
+            return node
+    return None
