@@ -18,10 +18,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Debian packages the tests need: Chromium loads every page of the built site
-# (tests/docs), npm fetches the Mermaid script the site serves itself.
+# (tests/docs), npm fetches the Mermaid script the site serves itself, Java runs
+# TLC on the replication protocol's TLA+ specification (tests/tla).
 $(SYSTEM): | $(STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm >/dev/null)
+	command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
 	touch $(SYSTEM)
 
 $(MERMAID): | $(STAMP) $(SYSTEM)
