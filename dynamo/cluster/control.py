@@ -113,12 +113,15 @@ class ControlPlane:
 
     async def finish_deletes(self) -> None:
         """Finish every DeleteTable a crash cut short (found by the power-loss tests)."""
-        for region, name in self.catalog.all():
-            definition = self.catalog.get(region, name)
-            if definition is not None and definition.status == DELETING:
-                await self._drop_items(definition)
-                with self._durably():
-                    self.catalog.delete(region, name)
+        for definition in self.cut_short():
+            await self._drop_items(definition)
+            with self._durably():
+                self.catalog.delete(definition.region, definition.name)
+
+    def cut_short(self) -> list[TableDefinition]:
+        """The tables left DELETING by a crash during their DeleteTable."""
+        found = (self.catalog.get(region, name) for region, name in self.catalog.all())
+        return [d for d in found if d is not None and d.status == DELETING]
 
     # -- helpers for the data plane -------------------------------------------------------
 

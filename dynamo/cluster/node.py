@@ -37,12 +37,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from dynamo.cluster.control import ACTIVE, DELETING, ControlPlane
+from dynamo.cluster.control import ACTIVE, ControlPlane
 from dynamo.cluster.events import EventLog
 from dynamo.paxos.operations import DeleteItem, GetItem, PutItem, Query, UpdateItem
 from dynamo.paxos.statemachine import plan_write
@@ -113,12 +113,11 @@ class SingleNode(ControlPlane):
 
     def _finish_deletes(self) -> None:
         """Finish every DeleteTable a crash cut short: its items and its row go, in one
-        transaction (found by tests/wal/test_power_loss.py; a kill -9 could do it too)."""
-        for region, name in self.catalog.all():
-            definition = self.catalog.get(region, name)
-            if definition is not None and definition.status == DELETING:
-                with self._durably():
-                    self.catalog.delete(region, name)
+        transaction: here the catalog and the items share the B-tree, so the catalog's
+        delete drops the items too (`ControlPlane.finish_deletes` is the general form)."""
+        for definition in self.cut_short():
+            with self._durably():
+                self.catalog.delete(definition.region, definition.name)
 
     def stats(self, definition: TableDefinition) -> tuple[int, int]:
         return self.catalog.usage(definition.region, definition.name)
@@ -126,24 +125,15 @@ class SingleNode(ControlPlane):
     def _forget(self, definition: TableDefinition) -> None:
         self._tables.pop((definition.region, definition.name), None)
 
-    @contextmanager
-    def _durably(self) -> Iterator[None]:
-        """Commit a catalog change with SQLite's synchronous=FULL.
+    def _durably(self) -> AbstractContextManager[None]:
+        """Commit a catalog change durably by itself.
 
         Items are durable through the write-ahead log, so the B-tree file runs with
-        synchronous=NORMAL, under which a WAL-mode commit is not fsynced: a power cut
-        could lose a table definition CreateTable had already acknowledged. Table
-        definitions are not in the log, so their commits must fsync by themselves
-        (FULL fsyncs SQLite's WAL file at commit, covering every earlier commit too).
+        synchronous=NORMAL, under which a commit is not fsynced: a power cut could
+        lose a table definition CreateTable had already acknowledged. Table
+        definitions are not in the log, so their commits fsync (`BTree.durable`).
         """
-        if self.replica is None:
-            yield
-            return
-        self.btree.conn.execute("PRAGMA synchronous=FULL")
-        try:
-            yield
-        finally:
-            self.btree.conn.execute("PRAGMA synchronous=NORMAL")
+        return self.btree.durable()
 
     # -- data plane ---------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -129,6 +130,7 @@ class BTree:
         self.db = sqlite_utils.Database(self.conn)
         if path is not None:
             self.db.enable_wal()
+        self.synchronous = synchronous
         self.conn.execute(f"PRAGMA synchronous={synchronous}")
         with self.db.atomic():
             for statement in _SCHEMA.strip().split(";"):
@@ -204,6 +206,22 @@ class BTree:
         log may drop the records a B-tree has applied, the B-tree must be on disk.
         """
         self.conn.execute("PRAGMA wal_checkpoint(FULL)")
+
+    @contextmanager
+    def durable(self) -> Iterator[None]:
+        """Commit what the block writes with synchronous=FULL, whatever the B-tree runs with.
+
+        For data that no write-ahead log covers (the table catalog beside the items):
+        FULL fsyncs SQLite's WAL file at commit, covering every earlier commit too.
+        """
+        if self.synchronous == "FULL":
+            yield
+            return
+        self.conn.execute("PRAGMA synchronous=FULL")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA synchronous={self.synchronous}")
 
     def dump(self) -> list[Mutation]:
         """Every item of every table, as the mutations that would recreate them.

@@ -237,7 +237,7 @@ class LoggedReplica:
         async with self._checkpoint_lock:  # one at a time: both would archive the same segment
             applied = self.btree.applied_lsn()
             # synchronous=NORMAL commits are not fsynced; a full SQLite checkpoint is
-            self.btree.conn.execute("PRAGMA wal_checkpoint(FULL)")
+            self.btree.sync()
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(None, checkpoint, self.log, applied, self.archiver)
 
