@@ -6,7 +6,7 @@ opened through sqlite-utils, with every table's items in one clustered index:
 
     items(tbl, h, pk, sk, item, size)  PRIMARY KEY (tbl, h, pk, sk)  WITHOUT ROWID
 
-`h` is the partition key's 8-byte place on the hash ring, `pk` and `sk` the
+`h` is the partition key's 16-byte place in the hashed key space, `pk` and `sk` the
 order-preserving encodings of the partition and sort key (`keys.py`), so that
 SQLite's bytewise BLOB order *is* DynamoDB's order. That one choice gives the
 two access paths of the data plane for free:
@@ -16,7 +16,7 @@ two access paths of the data plane for free:
   ascending sort key order"); never a filter over the whole partition;
 * a **Scan** walks `(h, pk, sk)`: hash order, the order in which DynamoDB's
   partitions cover the key space (§3). A parallel scan's segments are equal
-  slices of the 8-byte hash space.
+  slices of the 128-bit hash space.
 
 Durability rules (DESIGN "Storage and durability"):
 
@@ -52,7 +52,7 @@ import sqlite_utils
 from dynamo.storage.attributes import Item, item_size
 from dynamo.storage.keys import EncodedKey, hash_position
 
-HASH_SPACE = 1 << 64  # the hash ring: every 8-byte hash position
+HASH_SPACE = 1 << 128  # the hashed key space: every 16-byte hash position
 
 # --8<-- [start:schema]
 _SCHEMA = """
@@ -352,14 +352,14 @@ def segment_bounds(segment: int, total_segments: int) -> tuple[bytes, bytes | No
         raise ValueError(f"segment {segment} is out of range for {total_segments} segments")
     low = _ceil_div(segment * HASH_SPACE, total_segments)
     if segment == total_segments - 1:
-        return low.to_bytes(8, "big"), None
+        return low.to_bytes(16, "big"), None
     high = _ceil_div((segment + 1) * HASH_SPACE, total_segments)
-    return low.to_bytes(8, "big"), high.to_bytes(8, "big")
+    return low.to_bytes(16, "big"), high.to_bytes(16, "big")
 
 
 def segment_of(hash_value: bytes, total_segments: int) -> int:
     """The parallel-scan segment a hash position falls in (inverse of segment_bounds)."""
-    return (int.from_bytes(hash_value, "big") * total_segments) >> 64
+    return (int.from_bytes(hash_value, "big") * total_segments) >> 128
 
 
 def _ceil_div(a: int, b: int) -> int:

@@ -40,9 +40,10 @@ Because the encodings sort correctly, the storage engine answers
 :a and reading forward until it passes :b: an index range scan in SQLite,
 not a Python filter over every item.
 
-The hash that places a partition key on the ring is the first 8 bytes of the
-MD5 of its encoding (`hash_position`): any stable, well-spread hash will do
-(the paper does not name DynamoDB's), and 8 bytes sort as a 64-bit position.
+The hash that places a partition key in the key space is the MD5 of its
+encoding (`hash_position`): any stable, well-spread hash will do (the paper
+does not name DynamoDB's), and its 16 bytes sort as a 128-bit position, the
+space that partitions divide into contiguous ranges (`dynamo.partitioning`).
 """
 
 from __future__ import annotations
@@ -179,8 +180,8 @@ def decode_number(data: bytes) -> str:
 
 
 def hash_position(partition_encoded: bytes) -> bytes:
-    """The partition key's 8-byte place on the hash ring (paper §3)."""
-    return hashlib.md5(partition_encoded, usedforsecurity=False).digest()[:8]
+    """The partition key's place in the 128-bit hashed key space (paper §3), as 16 bytes."""
+    return hashlib.md5(partition_encoded, usedforsecurity=False).digest()
 
 
 # -- keys of items and requests ---------------------------------------------------

@@ -97,6 +97,7 @@ class Page:
     scanned_count: int
     last_evaluated_key: Item | None
     capacity: ConsumedCapacity
+    scanned_bytes: int = 0  # what the page evaluated: a Scan across partitions adds these up
 
 
 class Table:
@@ -230,8 +231,12 @@ class Table:
     def scan(self, segment: int = 0, total_segments: int = 1, limit: int | None = None,
              exclusive_start_key: Item | None = None, filter: Condition | None = None,
              projection: Sequence[Path] | None = None, select: str | None = None,
-             consistent: bool = False) -> Page:
-        """Scan: every item, in hash order, one segment of a parallel scan (§3)."""
+             consistent: bool = False, max_bytes: int = MAX_PAGE_BYTES) -> Page:
+        """Scan: every item, in hash order, one segment of a parallel scan (§3).
+
+        `max_bytes` is what is left of the page's 1 MB when a Scan goes on from an
+        earlier partition's items (`dynamo.partitioning.router`).
+        """
         select = _check_select(select, projection, "")
         _check_limit(limit)
         if not 0 <= segment < total_segments:
@@ -243,7 +248,7 @@ class Table:
         if exclusive_start_key is not None:
             start = self._scan_start(exclusive_start_key, segment, total_segments)
         entries = self.btree.scan(self.tbl, segment, total_segments, start_after=start)
-        return self._page(entries, limit, filter, projection, select, consistent)
+        return self._page(entries, limit, filter, projection, select, consistent, max_bytes)
 
     # -- helpers ----------------------------------------------------------------
 
@@ -312,7 +317,8 @@ class Table:
         return key
 
     def _page(self, entries: Iterable[Entry], limit: int | None, filter: Condition | None,
-              projection: Sequence[Path] | None, select: str, consistent: bool) -> Page:
+              projection: Sequence[Path] | None, select: str, consistent: bool,
+              max_bytes: int = MAX_PAGE_BYTES) -> Page:
         """Evaluate items until Limit or 1 MB; filter and project what passed."""
         items: list[Item] = []
         count = scanned = total_bytes = 0
@@ -326,13 +332,13 @@ class Table:
                 count += 1
                 if select != "COUNT":
                     items.append(project(entry.item, projection) if projection else entry.item)
-            if scanned == limit or total_bytes >= MAX_PAGE_BYTES:
+            if scanned == limit or total_bytes >= max_bytes:
                 stopped = True
                 break
         last_key = key_attributes(self.schema, last.item) if stopped and last else None
         capacity = ConsumedCapacity(self.definition.name,
                                     read=page_read_units(total_bytes, consistent))
-        return Page(items, count, scanned, last_key, capacity)
+        return Page(items, count, scanned, last_key, capacity, total_bytes)
 
 
 def _request_key(schema: KeySchema, key: Any) -> EncodedKey:

@@ -212,16 +212,16 @@ def test_scan_segments_partition_all_items_exactly_once(btree: BTree, total: int
 
 
 def test_segment_bounds_tile_the_ring() -> None:
-    """Segments are equal, contiguous slices of the 8-byte hash space."""
+    """Segments are equal, contiguous slices of the 128-bit hash space."""
     for total in (1, 2, 3, 10, 97):
         bounds = [segment_bounds(segment, total) for segment in range(total)]
-        assert bounds[0][0] == bytes(8)
+        assert bounds[0][0] == bytes(16)
         assert bounds[-1][1] is None
         for segment, (low, high) in enumerate(bounds):
             assert segment_of(low, total) == segment
             if high is not None:
                 assert bounds[segment + 1][0] == high
-                last = (int.from_bytes(high, "big") - 1).to_bytes(8, "big")
+                last = (int.from_bytes(high, "big") - 1).to_bytes(16, "big")
                 assert segment_of(last, total) == segment
     low, high = segment_bounds(123_456, 1_000_000)
     assert segment_of(low, 1_000_000) == 123_456 and segment_of(high, 1_000_000) == 123_457

@@ -154,8 +154,8 @@ def test_binary_encodings_order_like_bytes(a: bytes, b: bytes) -> None:
 
 def test_item_key_places_the_item_by_hash_then_keys() -> None:
     key = item_key(HASH_RANGE, {"pk": {"S": "a"}, "sk": {"N": "3"}, "x": {"S": "y"}})
-    assert key == EncodedKey(hashlib.md5(b"a").digest()[:8], b"a", n("3"))
-    assert hash_position(b"a") == key.hash and len(key.hash) == 8
+    assert key == EncodedKey(hashlib.md5(b"a").digest(), b"a", n("3"))
+    assert hash_position(b"a") == key.hash and len(key.hash) == 16
 
 
 def test_a_table_without_sort_key_has_an_empty_sort_encoding() -> None:
