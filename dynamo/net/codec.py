@@ -46,6 +46,9 @@ HEADER = struct.Struct(">IBI")  # length, version, crc32c
 MAX_FRAME = 16 * 1024 * 1024
 
 
+_INT64 = 1 << 63
+
+
 class FrameError(ValueError):
     """A frame that must not be delivered: bad checksum, unknown version, too big."""
 
@@ -83,6 +86,9 @@ class Codec:
 
     def to_tree(self, value: Any) -> Any:
         """Turn a value into plain JSON types, tagging what JSON lacks."""
+        if isinstance(value, int) and not isinstance(value, bool) and not (
+                -_INT64 <= value < _INT64):
+            return {"@i": format(value, "x")}  # a 128-bit hash position: JSON has 64 bits
         if value is None or isinstance(value, str | int | float | bool):
             return value
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -120,6 +126,8 @@ class Codec:
             return tuple(self.from_tree(v) for v in tree["@t"])
         if "@b" in tree:
             return bytes.fromhex(tree["@b"])
+        if "@i" in tree:
+            return int(tree["@i"], 16)
         if "@s" in tree:
             return frozenset(self.from_tree(v) for v in tree["@s"])
         if "@d" in tree:

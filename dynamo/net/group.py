@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import dynamo.contract
+import dynamo.partitioning
 import dynamo.paxos
 import dynamo.storage.btree
 import dynamo.storage.capacity
@@ -52,13 +53,14 @@ ORPHAN_CHECK_S = 0.5
 
 
 def paxos_codec() -> Codec:
-    """A codec that knows the contract's and every Paxos module's dataclasses, and the
+    """A codec that knows the contract's and every Paxos and partitioning module's
+    dataclasses (a storage node's records and messages), and the
     storage types the typed requests and results carry: table definitions and key
     schemas, compiled expressions, write plans, pages, consumed capacity, mutations
     and encoded keys, and DynamoDB's errors (a `Rejected` answer)."""
     codec = Codec([dynamo.contract, dynamo.storage.btree, dynamo.storage.capacity,
                    dynamo.storage.catalog, dynamo.storage.keys, dynamo.storage.table])
-    for package in (dynamo.paxos, dynamo.storage.expressions):
+    for package in (dynamo.paxos, dynamo.partitioning, dynamo.storage.expressions):
         for info in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
             if not info.name.endswith("__main__"):
                 codec.register_module(importlib.import_module(info.name))

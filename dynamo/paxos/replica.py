@@ -574,14 +574,22 @@ class Replica:
         self.log.commit_index = index
         effects.append(Announce("committed", (("first", first), ("last", index),
                                               ("commands", tuple(commands)))))
-        due = index - self.log.snapshot.index >= self.config.snapshot_every
-        if due and not self.is_log_replica:  # a log replica waits for `Truncate` (R9)
-            # The B-tree holds everything up to `index`: the log below it may go (§5.1).
-            snapshot = Snapshot(index, None, self.members, self.log_members)
-            self.log.install(snapshot)
-            effects.append(Persist(snapshot))
-            effects.append(Persist(Promised(self.acceptor.promised)))  # outlives truncation
+        if index - self.log.snapshot.index >= self.config.snapshot_every:
+            effects += self.compact()
         return effects
+
+    def compact(self) -> list[Effect]:
+        """Mark the log up to the commit index as held by the B-tree, so it may be dropped.
+
+        The B-tree holds every applied slot (§5.1), so a driver may drop the log
+        records behind the marker; the promise is persisted again after it, so it
+        outlives the records dropped. A log replica waits for `Truncate` instead (R9).
+        """
+        if self.is_log_replica:
+            return []
+        snapshot = Snapshot(self.log.commit_index, None, self.members, self.log_members)
+        self.log.install(snapshot)
+        return [Persist(snapshot), Persist(Promised(self.acceptor.promised))]
 
     def _install(self, snapshot: Snapshot) -> list[Effect]:
         """Adopt a copy of a B-tree's chosen state (from a promise or from the leader)."""
@@ -862,7 +870,7 @@ class Replica:
     # --8<-- [start:serve]
     def _refusal(self, op: Any) -> NotLeader | Unavailable | None:
         """Why this replica will not serve `op` now, or None if it will."""
-        if type(op) not in CLIENT_OPERATIONS:
+        if type(op) not in CLIENT_OPERATIONS and not self.store.plans(op):
             return Unavailable(f"not an operation of this group: {op!r}")
         if self.is_log_replica:  # R9: no B-tree to read, never the leader
             return NotLeader(self.leader_id if self.leader_id != self._id else None)

@@ -146,6 +146,14 @@ class StorageReplica:
 
     # --- planning (the leader) ------------------------------------------------
 
+    def plans(self, request: Any) -> bool:
+        """Whether this store plans `request`, an operation beyond the item operations.
+
+        A layer above may log operations of its own through the group (a partition's
+        split, §4.4); a store that knows them says so here and plans them in `plan`.
+        """
+        return False
+
     def plan(self, request: Any, in_flight: InFlight) -> tuple[Any, Any]:
         """(log command, answer) for a write, or (None, Rejected) if it is refused."""
         if type(request) is DropItems:

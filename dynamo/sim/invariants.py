@@ -54,9 +54,9 @@ class Invariants:
     enabled: frozenset[str] = frozenset(INVARIANTS)
     stop_on_violation: bool = True
     violations: list[Violation] = field(default_factory=list)
-    leaders: dict[Any, NodeId] = field(default_factory=dict)
-    committed: dict[int, tuple[Any, NodeId]] = field(default_factory=dict)
-    lease_end: dict[NodeId, float] = field(default_factory=dict)
+    leaders: dict[tuple[Any, Any], NodeId] = field(default_factory=dict)
+    committed: dict[tuple[Any, int], tuple[Any, NodeId]] = field(default_factory=dict)
+    lease_end: dict[tuple[Any, NodeId], float] = field(default_factory=dict)
     checks: int = 0
 
     def after_step(self, sim: Simulator, node_id: NodeId, effects: Sequence[Effect]) -> None:
@@ -65,40 +65,48 @@ class Invariants:
         if node is None:
             return
         view = node.snapshot()
-        if view.get("role") == "leader":
-            self._one_leader_per_ballot(sim, node_id, view.get("ballot"))
-            self._leases_never_overlap(sim, node_id, view.get("lease_until"))
-        else:
-            self.lease_end.pop(node_id, None)  # a follower serves nothing under a lease
+        # A storage node hosting many partitions shows one view per partition: each
+        # partition is a replication group of its own, checked on its own (§3).
+        views = view["partitions"].items() if "partitions" in view else [(None, view)]
+        for group, replica in views:
+            if replica.get("role") == "leader":
+                self._one_leader_per_ballot(sim, node_id, group, replica.get("ballot"))
+                self._leases_never_overlap(sim, node_id, group, replica.get("lease_until"))
+            else:  # a follower serves nothing under a lease
+                self.lease_end.pop((group, node_id), None)
         for effect in effects:
             if type(effect) is Announce and effect.kind == "committed":
                 self._committed_never_changes(sim, node_id, dict(effect.detail))
 
-    def _one_leader_per_ballot(self, sim: Simulator, node_id: NodeId, ballot: Any) -> None:
-        holder = self.leaders.setdefault(ballot, node_id)
+    def _one_leader_per_ballot(self, sim: Simulator, node_id: NodeId, group: Any,
+                               ballot: Any) -> None:
+        holder = self.leaders.setdefault((group, ballot), node_id)
         if holder != node_id:
             self._fail(sim, "one leader per ballot", node_id,
-                       f"{node_id} and {holder} both lead in ballot {ballot}")
+                       f"{node_id} and {holder} both lead in ballot {ballot}{_of(group)}")
 
-    def _leases_never_overlap(self, sim: Simulator, node_id: NodeId, lease_until: Any) -> None:
+    def _leases_never_overlap(self, sim: Simulator, node_id: NodeId, group: Any,
+                              lease_until: Any) -> None:
         if lease_until is None or lease_until <= sim.local_time(node_id):
-            self.lease_end.pop(node_id, None)
+            self.lease_end.pop((group, node_id), None)
             return
         ends = sim.clocks[node_id].to_global(lease_until)
-        self.lease_end[node_id] = ends
-        for other, other_end in self.lease_end.items():
-            if other != node_id and sim.nodes[other] is not None and other_end > sim.now:
+        self.lease_end[(group, node_id)] = ends
+        for (other_group, other), other_end in self.lease_end.items():
+            if (other_group == group and other != node_id and sim.nodes[other] is not None
+                    and other_end > sim.now):
                 self._fail(sim, "leases never overlap", node_id,
                            f"{node_id} holds a lease until {ends:.3f}ms (real time) while "
-                           f"{other}'s lasts until {other_end:.3f}ms")
+                           f"{other}'s lasts until {other_end:.3f}ms{_of(group)}")
 
     def _committed_never_changes(self, sim: Simulator, node_id: NodeId,
                                  detail: dict[str, Any]) -> None:
         first, commands = detail.get("first"), detail.get("commands")
         if first is None or commands is None:
             return
+        group = detail.get("partition")
         for index, command in enumerate(commands, start=first):
-            chosen = self.committed.setdefault(index, (command, node_id))
+            chosen = self.committed.setdefault((group, index), (command, node_id))
             if chosen[0] != command:
                 self._fail(sim, "committed entries never change", node_id,
                            f"slot {index}: {node_id} committed {command!r}, "
@@ -112,3 +120,7 @@ class Invariants:
         self.violations.append(violation)
         if self.stop_on_violation:
             sim.stop(violation.describe())
+
+
+def _of(group: Any) -> str:
+    return "" if group is None else f" of partition {group}"

@@ -41,6 +41,8 @@ from dynamo.logreplica.healing import HealingConfig
 from dynamo.logreplica.invariants import INVARIANTS as ROLE_INVARIANTS
 from dynamo.logreplica.invariants import LogReplicaInvariants
 from dynamo.logreplica.planted import PLANTED_BUGS as log_replica_bugs
+from dynamo.partitioning.fleet import FleetConfig, fleet_factories
+from dynamo.partitioning.planted import PLANTED_BUGS as partitioning_bugs
 from dynamo.paxos.operations import (
     Add,
     ConditionalPut,
@@ -63,7 +65,7 @@ from dynamo.sim.network import NetworkConfig
 from dynamo.sim.simulator import SimStats, Simulator
 from dynamo.sim.trace import Trace
 
-PLANTED_BUGS = tuple(sorted([*paxos_bugs, *log_replica_bugs]))
+PLANTED_BUGS = tuple(sorted([*paxos_bugs, *log_replica_bugs, *partitioning_bugs]))
 INVARIANTS = ("one leader per ballot", "committed entries never change", "leases never overlap",
               "linearizable per key", "no lost acknowledged writes")
 
@@ -104,10 +106,14 @@ class Scenario:
     invariants: tuple[str, ...] = INVARIANTS
     pre_vote: bool = True
     zones: tuple[tuple[str, str], ...] = ()  # with spares: a healing group (dynamo.logreplica)
+    fleet: FleetConfig | None = None  # a partitioned fleet with routers (dynamo.partitioning)
 
     @property
     def storage_nodes(self) -> tuple[str, ...]:
-        """Every node a client may reach: the members, and the spares of a healing group."""
+        """Every node a client may reach: the members, and the spares of a healing group;
+        in a partitioned fleet, the request routers."""
+        if self.fleet is not None:
+            return self.fleet.routers
         return tuple(n for n, _ in self.zones) if self.zones else self.nodes
 
 
@@ -150,6 +156,17 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
                     ("s2", "az2"), ("s3", "az3"), ("s4", "az1"), ("s5", "az2"), ("s6", "az3")),
              duration_ms=3500.0, settle_ms=1500.0,
              invariants=(*INVARIANTS, *ROLE_INVARIANTS)),
+    Scenario("partition-splits", "a table grows and splits into partitions while clients "
+             "write and read through two request routers; storage nodes crash and are "
+             "partitioned, links lose and reorder: no acknowledged write is lost or "
+             "duplicated across a split (§4.4, §6.6)",
+             workload=Workload(clients=4, operations=30, keys=10,
+                               client=ClientConfig(timeout_ms=1900.0)),
+             nemesis=NemesisConfig(kinds=("crash", "partition", "one_way"),
+                                   duration_ms=(100.0, 1500.0)),
+             network=NetworkConfig(loss=0.02, duplicate=0.02, reorder=0.05),
+             duration_ms=4000.0, settle_ms=2000.0, final_read_ms=5000.0,
+             fleet=FleetConfig(split_size=40)),
 )}
 
 
@@ -173,6 +190,7 @@ class RunResult:
     invariants: tuple[str, ...] = INVARIANTS
     elections: int = 0
     healing: tuple[str, ...] = ()  # the healing steps announced, in order (logreplica-heal)
+    splits: int = 0  # partitions split (partition-splits)
 
 
 class PaxosAdapter:
@@ -293,7 +311,8 @@ def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace:
                      [*invariants.violations, *role_invariants.violations], sim.stats, sim.network.stats.sent, chosen_faults,
                      chosen_ops, sim.trace, failover_time(sim.stats, history), sim.now,
                      scenario.invariants, elections(sim.announcements),
-                     tuple(a.kind for _, _, a in sim.announcements if a.kind in HEALING_STEPS))
+                     tuple(a.kind for _, _, a in sim.announcements if a.kind in HEALING_STEPS),
+                     splits(sim.announcements))
 
 
 HEALING_STEPS = ("replica_unresponsive", "log_replica_added", "replacement_added",
@@ -303,6 +322,8 @@ HEALING_STEPS = ("replica_unresponsive", "log_replica_added", "replacement_added
 def _factories(scenario: Scenario, config: PaxosConfig,
                planted_bug: str | None) -> dict[str, Any]:
     """The nodes' factories: a Paxos group, or a healing group with spares and autoadmin."""
+    if scenario.fleet is not None:
+        return fleet_factories(scenario.fleet, config, planted_bug)
     if scenario.zones:
         healing = HealingConfig(scenario.zones, replicas=len(scenario.nodes))
         return healing_factories(scenario.nodes, config, healing, planted_bug)
@@ -313,6 +334,12 @@ def _factories(scenario: Scenario, config: PaxosConfig,
 def elections(announcements: Sequence[tuple[float, str, Any]]) -> int:
     """How many times a replica announced it was elected (the first election included)."""
     return sum(1 for _, _, announce in announcements if announce.kind == "elected")
+
+
+def splits(announcements: Sequence[tuple[float, str, Any]]) -> int:
+    """How many partitions split (each member node announces its parent's split)."""
+    return len({dict(a.detail)["partition"] for _, _, a in announcements
+                if a.kind == "partition_split"})
 
 
 def failover_time(stats: SimStats, history: Sequence[OpRecord]) -> float | None:

@@ -1,0 +1,79 @@
+"""A partitioned fleet as a driver builds it: storage nodes, routers, the metadata service.
+
+This is the paper's picture in miniature (§3, Fig. 3): request routers in
+front, a metadata service beside them, and storage nodes hosting the
+replicas of every partition. One table (`KV_TABLE`, the teaching shorthand's)
+starts as one partition on the first three storage nodes; it splits as it
+grows past `split_size`. Each storage node keeps one B-tree per hosted
+replica across crashes ("its disk"), as `dynamo.paxos.replica_factory` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dynamo.contract import Node, NodeFactory, NodeId, Rng
+from dynamo.partitioning.keyspace import KEY_SPACE
+from dynamo.partitioning.metadata import MetadataService, RegisterTable
+from dynamo.partitioning.partition_map import PartitionId
+from dynamo.partitioning.planted import PLANTED_BUGS
+from dynamo.partitioning.router import RequestRouter, RouterConfig
+from dynamo.partitioning.storage_node import Hosted, NodeConfig, StorageNode
+from dynamo.paxos.operations import KV_TABLE
+from dynamo.paxos.replica import PaxosConfig
+from dynamo.storage.btree import BTree
+
+METADATA = "memds"
+ROOT: PartitionId = "p"  # a table's first partition; its children are p0 and p1, and so on
+
+
+@dataclass(frozen=True)
+class FleetConfig:
+    """The fleet's shape: which nodes store, which route, and when a partition splits."""
+
+    storage_nodes: tuple[NodeId, ...] = ("n1", "n2", "n3")
+    routers: tuple[NodeId, ...] = ("r1", "r2")
+    split_size: int | None = 64
+    check_ms: float = 200.0
+    compact_ms: float = 1000.0
+    split_rate: float | None = None
+    router: RouterConfig = RouterConfig()
+
+
+def fleet_factories(config: FleetConfig, paxos: PaxosConfig,
+                    bug: str | None = None) -> dict[NodeId, NodeFactory]:
+    """How to build (and rebuild after a crash) every node of the fleet.
+
+    `bug` names a planted bug (`planted.py`) to run the fleet with.
+    """
+    if bug is not None and bug not in PLANTED_BUGS:
+        raise ValueError(f"unknown planted bug {bug!r}; known: {', '.join(sorted(PLANTED_BUGS))}")
+    node_class, router_class = PLANTED_BUGS.get(bug or "", (StorageNode, RequestRouter))
+    disks: dict[tuple[NodeId, PartitionId], BTree] = {}
+    members = config.storage_nodes[:3]
+    root = Hosted(ROOT, KV_TABLE.tbl, 0, KEY_SPACE, members)
+    node_config = NodeConfig(paxos, METADATA, split_size=config.split_size,
+                             check_ms=config.check_ms, split_rate=config.split_rate,
+                             compact_ms=config.compact_ms)
+
+    def disk(node: NodeId, partition: PartitionId) -> BTree:
+        return disks.setdefault((node, partition), BTree(None))
+
+    def storage_node(id: NodeId, records: Sequence[Any], rng: Rng) -> Node:
+        placed = [root] if id in members else []  # the table's placement, made before boot
+        return node_class(id, [*placed, *records], rng, node_config, disk)
+
+    def metadata(id: NodeId, records: Sequence[Any], rng: Rng) -> Node:
+        service = MetadataService(id)
+        service.register(RegisterTable(KV_TABLE.tbl, ROOT, members))
+        return service
+
+    def router(id: NodeId, records: Sequence[Any], rng: Rng) -> Node:
+        return router_class(id, rng, config.router)
+
+    factories: dict[NodeId, NodeFactory] = {n: storage_node for n in config.storage_nodes}
+    factories[METADATA] = metadata
+    factories.update({r: router for r in config.routers})
+    return factories

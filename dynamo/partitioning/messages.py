@@ -1,0 +1,89 @@
+"""What routers, storage nodes and the metadata service say to one another (§3, §6.6).
+
+A storage node hosts replicas of many partitions, so whatever reaches it
+names the partition it is for: a replica's Paxos message travels inside a
+`PeerMessage`, a router's request inside a `Forward`. Storage nodes are the
+authority on which partitions they host and which of them they lead; they
+publish that to the metadata service in a `PartitionReport`, and routers ask
+the metadata service for a table's map (`MapRequest` / `MapReply`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dynamo.contract import Message, NodeId
+from dynamo.partitioning.partition_map import PartitionId, PartitionMap
+
+
+@dataclass(frozen=True)
+class PeerMessage(Message):
+    """A Paxos message between two replicas of one partition."""
+
+    partition: PartitionId
+    message: Any
+
+
+@dataclass(frozen=True)
+class Forward(Message):
+    """A router hands a request to the replica of `partition` on the receiving node."""
+
+    request_id: int
+    partition: PartitionId
+    operation: Any
+
+
+@dataclass(frozen=True)
+class Forwarded(Message):
+    """The replica's answer to a `Forward`."""
+
+    request_id: int
+    result: Any
+
+
+@dataclass(frozen=True)
+class PartitionStatus:
+    """One hosted replica, as its node reports it to the metadata service."""
+
+    partition: PartitionId
+    table: str
+    low: int
+    high: int
+    members: tuple[NodeId, ...]
+    leads: bool
+    ballot: Any = None
+    split: tuple[int, PartitionId, PartitionId] | None = None  # (at, left, right) once split
+    items: int = 0
+    size_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class PartitionReport(Message):
+    """Everything a storage node hosts: sent on a fixed period and on every change."""
+
+    node: NodeId
+    partitions: tuple[PartitionStatus, ...]
+
+
+@dataclass(frozen=True)
+class MapRequest(Message):
+    """A router asks for a table's current partition map."""
+
+    table: str
+
+
+@dataclass(frozen=True)
+class MapReply(Message):
+    """The metadata service's map of a table (None: no such table)."""
+
+    table: str
+    map: PartitionMap | None
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """The answer a runtime gives for a request it could not deliver (a refused
+    connection: the node is down). Nothing was asked, so trying elsewhere is safe."""
+
+    node: NodeId

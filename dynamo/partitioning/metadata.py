@@ -1,0 +1,159 @@
+"""The metadata service (the paper's MemDS, §6.6): every table's partition map, for routers.
+
+Storage nodes are the authority on which partitions exist, where their
+replicas are and which replica leads; they publish it in `PartitionReport`s,
+on a fixed period and whenever something changes. The metadata service
+keeps the latest it has heard and answers routers' `MapRequest`s with a
+table's `PartitionMap`.
+
+A table's map is derived, not stored: start from the table's first
+partition and, wherever some node has reported a partition split, replace it
+by its two children (§4.4). A split reported by one node is never undone by
+another node that has not applied it yet, so the map only moves forward, and
+its version goes up each time what it shows changes.
+
+The paper's MemDS is a distributed, replicated cache; this one is a single
+node that keeps nothing on disk: after a crash it relearns everything from
+the nodes' next reports, so a router may briefly be told "no such map" and
+retry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dynamo.contract import ClientRequest, Effect, Event, NodeId, Receive, Reply, Send
+from dynamo.partitioning.keyspace import KeyRange
+from dynamo.partitioning.messages import MapReply, MapRequest, PartitionReport, PartitionStatus
+from dynamo.partitioning.partition_map import Partition, PartitionId, PartitionMap
+from dynamo.paxos.operations import Ok
+
+
+@dataclass(frozen=True)
+class RegisterTable:
+    """The control plane tells the metadata service a table's first partition."""
+
+    table: str
+    partition: PartitionId
+    replicas: tuple[NodeId, ...]
+
+
+@dataclass(frozen=True)
+class DropTable:
+    """The control plane tells the metadata service a table is gone."""
+
+    table: str
+
+
+class MetadataService:
+    """Partition maps built from storage nodes' reports; answers routers."""
+
+    def __init__(self, id: NodeId = "memds") -> None:
+        self._id = id
+        self.roots: dict[str, Partition] = {}
+        self.splits: dict[PartitionId, tuple[int, PartitionId, PartitionId]] = {}
+        self.members: dict[PartitionId, tuple[NodeId, ...]] = {}
+        self.leaders: dict[PartitionId, tuple[Any, NodeId]] = {}  # (ballot, node)
+        self.maps: dict[str, PartitionMap] = {}
+        self.tables: dict[PartitionId, str] = {}  # which table each known partition is of
+        self.dropped_versions: dict[str, int] = {}  # a table created again counts on
+        self.requests = 0  # map requests answered: constant work makes it track traffic
+
+    @property
+    def id(self) -> NodeId:
+        return self._id
+
+    def step(self, now_ms: float, event: Event) -> list[Effect]:
+        kind = type(event)
+        if kind is Receive:
+            message = event.message
+            if type(message) is PartitionReport:
+                self.publish(message)
+            elif type(message) is MapRequest:
+                self.requests += 1
+                return [Send(event.src, MapReply(message.table, self.maps.get(message.table)))]
+        elif kind is ClientRequest:
+            op = event.operation
+            if type(op) is RegisterTable:
+                self.register(op)
+            elif type(op) is DropTable:
+                self.drop(op.table)
+            return [Reply(event.client, event.request_id, Ok())]
+        return []
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"id": self._id, "maps": {t: m.version for t, m in self.maps.items()}}
+
+    # --- what the control plane and the storage nodes tell it --------------------------
+
+    def register(self, table: RegisterTable) -> None:
+        if table.table not in self.roots:
+            self.tables[table.partition] = table.table
+            self.roots[table.table] = Partition(table.partition, table.table,
+                                                KeyRange(0, 1 << 128), table.replicas)
+            self._rebuild(table.table)
+
+    def drop(self, table: str) -> None:
+        """Forget a table and its partitions; its next map's version still goes up."""
+        self.roots.pop(table, None)
+        old = self.maps.pop(table, None)
+        if old is not None:
+            self.dropped_versions[table] = old.version
+        for partition in [p for p, t in self.tables.items() if t == table]:
+            for known in (self.splits, self.members, self.leaders, self.tables):
+                known.pop(partition, None)
+
+    def publish(self, report: PartitionReport) -> None:
+        """Fold one node's report into what is known; rebuild the maps it touched."""
+        touched = set()
+        for status in report.partitions:
+            if self._learn(report.node, status):
+                touched.add(status.table)
+        for table in touched:
+            if table in self.roots:
+                self._rebuild(table)
+
+    def _learn(self, node: NodeId, status: PartitionStatus) -> bool:
+        if status.table not in self.roots:
+            return False  # a dropped table's replica, not yet removed
+        self.tables[status.partition] = status.table
+        changed = False
+        if status.split is not None and status.partition not in self.splits:
+            self.splits[status.partition] = status.split
+            changed = True
+        if self.members.get(status.partition) != status.members:
+            self.members[status.partition] = status.members
+            changed = True
+        if status.leads:
+            known = self.leaders.get(status.partition)
+            if known is None or known[0] < status.ballot:
+                self.leaders[status.partition] = (status.ballot, node)
+                changed = changed or known is None or known[1] != node
+        return changed
+
+    # --- the map ---------------------------------------------------------------------
+
+    def _rebuild(self, table: str) -> None:
+        root = self.roots[table]
+        partitions = tuple(self._resolve(root.id, table, root.key_range, root.replicas))
+        if any(not p.replicas for p in partitions):
+            return  # registered after a restart: no node has said where it lives yet
+        old = self.maps.get(table)
+        if old is None or old.partitions != partitions:
+            version = old.version if old is not None else self.dropped_versions.get(table, 0)
+            self.maps[table] = PartitionMap(table, version + 1, partitions)
+
+    def _resolve(self, partition: PartitionId, table: str, key_range: KeyRange,
+                 replicas: tuple[NodeId, ...]) -> list[Partition]:
+        """The partitions that cover `partition`'s range now, in key order."""
+        replicas = self.members.get(partition, replicas)
+        split = self.splits.get(partition)
+        if split is None:
+            leader = self.leaders.get(partition)
+            return [Partition(partition, table, key_range, replicas,
+                              None if leader is None else leader[1])]
+        at, left, right = split
+        low, high = key_range.split_at(at)
+        return (self._resolve(left, table, low, replicas)
+                + self._resolve(right, table, high, replicas))

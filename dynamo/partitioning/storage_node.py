@@ -1,0 +1,431 @@
+"""A storage node: the replicas of many partitions on one machine (§3, §4.3).
+
+In DynamoDB a storage node hosts replicas of many partitions, of many tables
+(§4.3: "thousands of replicas per storage node"), each replica a member of
+its own partition's replication group. `StorageNode` is that, as one sans-IO
+node: it keeps a layer-3 `Replica` per partition it hosts and hands each
+event to the replica it is for.
+
+* Messages name their partition (`PeerMessage`, `Forward`); timers and
+  persisted records are tagged with it (`Tagged`), so one node's records
+  rebuild all of its replicas after a crash, each from its own.
+* `Hosted` records which partitions live here, with their key range and
+  members: written when a table's first partition is placed here
+  (`HostPartition`) and when a split makes children of a partition here.
+* A split (`partition_store.py`) is applied by every replica of the parent
+  at the same log position; each node then makes the children's replicas
+  itself, from the parent's items in each half, on the same members. The
+  children are new replication groups: each elects its own leader.
+* The node reports what it hosts and leads to the metadata service on a fixed
+  period and on every change (§6.6: storage nodes are the authority; the
+  metadata service serves what they published).
+* While it leads a partition, the node checks the partition's size and asks
+  the leader to split it once it passes `split_size` (split for size, §4).
+
+Each replica has a B-tree of its own (`disk(node, partition)`): one SQLite
+file per replica on disk, so a replica's items, applied LSN and split marker
+commit together and a split never touches the sibling's file.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dynamo.contract import (
+    Announce,
+    CancelTimer,
+    ClientRequest,
+    Effect,
+    Event,
+    NodeId,
+    Persist,
+    Receive,
+    Reply,
+    Rng,
+    Send,
+    SetTimer,
+    Start,
+    TimerFired,
+)
+from dynamo.partitioning.keyspace import KeyRange, position_of
+from dynamo.partitioning.messages import (
+    Forward,
+    Forwarded,
+    PartitionReport,
+    PartitionStatus,
+    PeerMessage,
+)
+from dynamo.partitioning.partition_map import PartitionId
+from dynamo.partitioning.partition_store import (
+    PartitionStore,
+    Split,
+    SplitRecord,
+    WrongPartition,
+)
+from dynamo.partitioning.router import key_of
+from dynamo.partitioning.split_point import (
+    KeyDistribution,
+    SplitPoint,
+    split_for_consumption,
+    split_for_size,
+)
+from dynamo.paxos import PaxosConfig, Replica
+from dynamo.paxos.operations import Ok
+from dynamo.storage.btree import BTree
+
+CHECK_TIMER = "node:check"
+SEEN_WINDOW = 4096  # requests remembered, to take each once
+SELF = "node:self"  # the client name of requests a node makes of its own replicas
+Disk = Callable[[NodeId, PartitionId], BTree]
+
+
+@dataclass(frozen=True)
+class Hosted:
+    """A persisted record: this node hosts a replica of `partition`."""
+
+    partition: PartitionId
+    table: str
+    low: int
+    high: int
+    members: tuple[NodeId, ...]
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A persisted record of one hosted replica (its Paxos log, its promises)."""
+
+    partition: PartitionId
+    record: Any
+
+
+@dataclass(frozen=True)
+class HostPartition:
+    """The control plane places a new table's partition here (a client request)."""
+
+    partition: PartitionId
+    table: str
+    low: int
+    high: int
+    members: tuple[NodeId, ...]
+
+
+@dataclass(frozen=True)
+class UnhostTable:
+    """The control plane removes a deleted table's replicas from this node: its first
+    partition and every partition split from it (their ids start with the first's)."""
+
+    root: PartitionId
+
+
+@dataclass(frozen=True)
+class Unhosted:
+    """A persisted record: this node no longer hosts `partition` (its table was deleted)."""
+
+    partition: PartitionId
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """How a storage node runs its replicas.
+
+    split_size: split a partition once its items pass this many bytes (DynamoDB's
+        10 GB; tests and the lab use a few KB); None never splits for size.
+    split_rate: split a partition whose sustained traffic (requests per second,
+        decayed over `KeyDistribution`'s half-life) passes this, where its traffic
+        divides (§4.4); None never splits for consumption.
+    check_ms: how often the node checks sizes and reports to the metadata service.
+    compact_ms: how often each replica marks its log as held by its B-tree (so a
+        driver can drop the records behind the mark, however idle the partition).
+    """
+
+    paxos: PaxosConfig = PaxosConfig()
+    metadata: NodeId = "memds"
+    split_size: int | None = None
+    check_ms: float = 500.0
+    split_rate: float | None = None
+    compact_ms: float = 10_000.0
+
+
+class StorageNode:
+    """The replicas of many partitions, behind one node id."""
+
+    store_class: type[PartitionStore] = PartitionStore
+
+    def __init__(self, id: NodeId, records: Sequence[Any], rng: Rng, config: NodeConfig,
+                 disk: Disk) -> None:
+        self._id = id
+        self.rng = rng
+        self.config = config
+        self.disk = disk
+        self.hosted: dict[PartitionId, Hosted] = {}
+        self.replicas: dict[PartitionId, Replica] = {}
+        self.splitting: set[PartitionId] = set()
+        self.traffic: dict[PartitionId, KeyDistribution] = {}  # in memory: recent only
+        self.seen: OrderedDict[tuple[NodeId, int], None] = OrderedDict()
+        self._requests = itertools.count(1)
+        self.now = 0.0
+        self.compacted = 0.0
+        tagged: dict[PartitionId, list[Any]] = {}
+        for record in records:
+            if type(record) is Hosted:
+                self.hosted[record.partition] = record
+            elif type(record) is Unhosted:
+                self.hosted.pop(record.partition, None)
+            elif type(record) is Tagged:
+                tagged.setdefault(record.partition, []).append(record.record)
+        for partition, hosted in self.hosted.items():
+            self.replicas[partition] = self._open(hosted, tagged.get(partition, ()))
+
+    @property
+    def id(self) -> NodeId:
+        return self._id
+
+    def store(self, partition: PartitionId) -> PartitionStore:
+        store = self.replicas[partition].store
+        assert isinstance(store, PartitionStore)
+        return store
+
+    # --- the Node protocol -------------------------------------------------------
+
+    def step(self, now_ms: float, event: Event) -> list[Effect]:
+        self.now = now_ms
+        kind = type(event)
+        if kind is Receive:
+            return self._on_receive(event.src, event.message)
+        if kind is TimerFired:
+            return self._on_timer(event.name)
+        if kind is ClientRequest:
+            return self._on_client(event)
+        if kind is Start:
+            return self._on_start()
+        return []
+
+    def snapshot(self) -> dict[str, Any]:
+        """Each hosted replica's view, by partition (what invariants and dashboards read)."""
+        return {"id": self._id,
+                "partitions": {p: r.snapshot() for p, r in self.replicas.items()}}
+
+    # --- events ----------------------------------------------------------------
+
+    def _on_start(self) -> list[Effect]:
+        effects: list[Effect] = []
+        for partition in list(self.replicas):
+            effects += self._to_replica(partition, Start())
+        for partition in list(self.replicas):
+            split = self.store(partition).split
+            if split is not None and not self._children_hosted(split):  # left unfinished
+                effects += self._make_children(partition)
+        return effects + self._report() + [SetTimer(CHECK_TIMER, self.config.check_ms)]
+
+    def _on_receive(self, src: NodeId, message: Any) -> list[Effect]:
+        kind = type(message)
+        if kind is PeerMessage:
+            if message.partition not in self.replicas:
+                return []  # not hosted here (yet): the sender's leader will catch it up
+            return self._to_replica(message.partition, Receive(src, message.message))
+        if kind is Forward:
+            if self._seen_before(src, message.request_id):
+                return []  # a duplicate: the first copy is being answered
+            if message.partition not in self.replicas:
+                return [Send(src, Forwarded(message.request_id, WrongPartition(message.partition)))]
+            self._observe(message.partition, message.operation)
+            return self._to_replica(message.partition,
+                                    ClientRequest(src, message.request_id, message.operation))
+        return []
+
+    def _seen_before(self, src: NodeId, request_id: int) -> bool:
+        """Whether a request was delivered already (contract rule 4: messages may be
+        duplicated). A write run twice could apply twice, so a node takes each
+        request once. The window lives in memory: a copy delayed past a restart
+        would be taken again, which the simulator's bounded delays never produce
+        and TCP, between real processes, never does."""
+        key = (src, request_id)
+        if key in self.seen:
+            return True
+        self.seen[key] = None
+        if len(self.seen) > SEEN_WINDOW:
+            self.seen.popitem(last=False)
+        return False
+
+    def _on_timer(self, name: str) -> list[Effect]:
+        if name == CHECK_TIMER:
+            return (self._check_splits() + self._compact() + self._report()
+                    + [SetTimer(CHECK_TIMER, self.config.check_ms)])
+        partition, _, timer = name.partition("|")
+        if partition not in self.replicas:
+            return []
+        return self._to_replica(partition, TimerFired(timer))
+
+    def _on_client(self, request: ClientRequest) -> list[Effect]:
+        op = request.operation
+        if type(op) is HostPartition:
+            effects = self._host(Hosted(op.partition, op.table, op.low, op.high, op.members))
+            return effects + [Reply(request.client, request.request_id, Ok())]
+        if type(op) is UnhostTable:
+            effects = self._unhost(op.root)
+            return effects + [Reply(request.client, request.request_id, Ok())]
+        return [Reply(request.client, request.request_id, WrongPartition(""))]
+
+    # --- one replica's effects, as the node's ---------------------------------------
+
+    def _to_replica(self, partition: PartitionId, event: Event) -> list[Effect]:
+        replica = self.replicas[partition]
+        effects = self._wrap(partition, replica.step(self.now, event))
+        split = self.store(partition).split
+        if split is not None and not self._children_hosted(split):  # applied, or installed
+            effects += self._make_children(partition)
+        return effects
+
+    def _wrap(self, partition: PartitionId, effects: list[Effect]) -> list[Effect]:
+        """A replica's effects, addressed and tagged with its partition, in order (rule 2)."""
+        out: list[Effect] = []
+        later: list[Effect] = []
+        for effect in effects:
+            kind = type(effect)
+            if kind is Send:
+                out.append(Send(effect.dst, PeerMessage(partition, effect.message)))
+            elif kind is Persist:
+                out.append(Persist(Tagged(partition, effect.record)))
+            elif kind is SetTimer:
+                out.append(SetTimer(f"{partition}|{effect.name}", effect.delay_ms))
+            elif kind is CancelTimer:
+                out.append(CancelTimer(f"{partition}|{effect.name}"))
+            elif kind is Reply:
+                if effect.client == SELF:
+                    self.splitting.discard(partition)
+                else:
+                    out.append(Send(effect.client, Forwarded(effect.request_id, effect.result)))
+            elif kind is Announce:
+                out.append(Announce(effect.kind, (*effect.detail, ("partition", partition))))
+                if effect.kind == "elected":
+                    later += self._report()
+        return out + later
+
+    # --- hosting and splitting ------------------------------------------------------
+
+    def _open(self, hosted: Hosted, records: Sequence[Any]) -> Replica:
+        store = self.store_class(self.disk(self._id, hosted.partition), hosted.partition,
+                                 KeyRange(hosted.low, hosted.high))
+        if store.members() is None:  # a new replica: its members until the log changes them
+            store.set_members(0, hosted.members)
+        return Replica(self._id, hosted.members, records, self.rng, self.config.paxos, store)
+
+    def _host(self, hosted: Hosted) -> list[Effect]:
+        """Start a replica of a partition here, once its `Hosted` record is durable."""
+        if hosted.partition in self.hosted:
+            return []
+        self.hosted[hosted.partition] = hosted
+        replica = self.replicas[hosted.partition] = self._open(hosted, ())
+        return [Persist(hosted), *self._wrap(hosted.partition, replica.step(self.now, Start()))]
+
+    def _unhost(self, root: PartitionId) -> list[Effect]:
+        """Stop and forget every replica of a deleted table (its timers fire on nothing)."""
+        effects: list[Effect] = []
+        for partition in [p for p in self.hosted if p.startswith(root)]:
+            del self.hosted[partition], self.replicas[partition]
+            self.splitting.discard(partition)
+            effects.append(Persist(Unhosted(partition)))
+        return effects
+
+    def _make_children(self, parent: PartitionId) -> list[Effect]:
+        """Host both children of a split parent, each from the parent's items in its half.
+
+        A child's B-tree is seeded and made durable before its `Hosted` record is
+        persisted: after a crash either the record is there and so are the items, or
+        the node seeds the child again from the parent, which keeps its items.
+        """
+        store = self.store(parent)
+        split = store.split
+        assert split is not None
+        if self._id not in split.members:
+            return []
+        effects: list[Effect] = [Announce("partition_split", (
+            ("partition", parent), ("table", self.hosted[parent].table),
+            ("at", format(split.at, "032x")), ("children", (split.left, split.right))))]
+        hosted = self.hosted[parent]
+        for child, key_range in zip((split.left, split.right),
+                                    store.key_range.split_at(split.at), strict=True):
+            if child in self.hosted:
+                continue
+            btree = self.disk(self._id, child)
+            btree.replace_all(store.child_items(key_range), 0)
+            PartitionStore(btree, child, key_range).set_members(0, split.members)
+            btree.sync()
+            effects += self._host(Hosted(child, hosted.table, key_range.low, key_range.high,
+                                         split.members))
+        return effects + self._report()
+
+    def _children_hosted(self, split: SplitRecord) -> bool:
+        return self._id not in split.members or (split.left in self.hosted
+                                                  and split.right in self.hosted)
+
+    def _observe(self, partition: PartitionId, operation: Any) -> None:
+        """Count a request against its key, for choosing where to split (§4.4)."""
+        if self.config.split_rate is None:
+            return
+        key = key_of(operation)
+        if key is not None:
+            traffic = self.traffic.get(partition)
+            if traffic is None:
+                traffic = self.traffic[partition] = KeyDistribution(self.store(partition).key_range)
+            traffic.observe(key, 1.0, self.now)
+
+    def _check_splits(self) -> list[Effect]:
+        """Ask each partition this node leads to split if it is too big (split for size,
+        §4) or its traffic runs hot where a split divides it (split for consumption, §4.4)."""
+        effects: list[Effect] = []
+        for partition, replica in self.replicas.items():
+            store = self.store(partition)
+            if replica.leader is None:
+                self.splitting.discard(partition)  # deposed: its Split may never be answered
+                continue
+            if store.split is not None or partition in self.splitting:
+                continue
+            point = self._size_split(partition, store) or self._consumption_split(partition)
+            if point is None:
+                continue
+            self.splitting.add(partition)
+            split = Split(point.position, f"{partition}0", f"{partition}1", point.reason)
+            effects += self._to_replica(partition, ClientRequest(SELF, next(self._requests),
+                                                                 split))
+        return effects
+
+    def _size_split(self, partition: PartitionId, store: PartitionStore) -> SplitPoint | None:
+        limit, table = self.config.split_size, self.hosted[partition].table
+        if limit is None or store.btree.size(table) <= limit:
+            return None
+        # None for one item collection: there is nothing to divide.
+        return split_for_size([(position_of(e.key), e.size) for e in store.btree.scan(table)],
+                              store.key_range)
+
+    def _consumption_split(self, partition: PartitionId) -> SplitPoint | None:
+        traffic, limit = self.traffic.get(partition), self.config.split_rate
+        if traffic is None or limit is None or traffic.rate(self.now) <= limit:
+            return None
+        return split_for_consumption(traffic, self.now)  # None when a split would not help
+
+    def _compact(self) -> list[Effect]:
+        """Every `compact_ms`, each replica marks its log as held by its B-tree."""
+        if self.now - self.compacted < self.config.compact_ms:
+            return []
+        self.compacted = self.now
+        effects: list[Effect] = []
+        for partition, replica in self.replicas.items():
+            effects += self._wrap(partition, replica.compact())
+        return effects
+
+    def _report(self) -> list[Effect]:
+        """Tell the metadata service what this node hosts and leads (§6.6)."""
+        statuses = []
+        for partition, replica in self.replicas.items():
+            hosted, store = self.hosted[partition], self.store(partition)
+            split = store.split
+            statuses.append(PartitionStatus(
+                partition, hosted.table, hosted.low, hosted.high, replica.members,
+                replica.leader is not None, replica.acceptor.promised,
+                None if split is None else (split.at, split.left, split.right)))
+        return [Send(self.config.metadata, PartitionReport(self._id, tuple(statuses)))]
