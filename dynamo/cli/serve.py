@@ -34,6 +34,10 @@ from typing import Any
 import uvloop
 
 DATABASE_FILE = "dynamo.db"
+SPLIT_SIZE = 10 * 1024 ** 3  # DynamoDB's partition size limit
+# A partition "will strive to deliver the full capacity of 3,000 RCU and 1,000 WCU"
+# (DynamoDB Developer Guide, partition key design): past that, split for consumption.
+SPLIT_RATE = 1000.0
 LISTENING = "dynamo serve listening on port "  # + the bound port: what scripts wait for
 
 
@@ -51,8 +55,17 @@ def register(subparsers: Any) -> None:
     storage.add_argument("--in-memory", action="store_true",
                          help="keep everything in memory; nothing survives exit")
     parser.add_argument("--nodes", type=int, default=3, metavar="N",
-                        help="replicas of the replication group, one per zone (default 3); "
+                        help="storage nodes of the partitioned fleet (default 3); each "
+                             "partition has three replicas on nodes in distinct zones; "
                              "1 runs a single unreplicated node, for comparison")
+    parser.add_argument("--split-rate", type=float, default=SPLIT_RATE, metavar="REQUESTS",
+                        help="split a partition whose traffic stays above this many requests "
+                             "a second, where its traffic divides (default 1000; 0: never)")
+    parser.add_argument("--zones", type=int, default=3, metavar="Z",
+                        help="availability zones the storage nodes are spread over (default 3)")
+    parser.add_argument("--split-size", type=int, default=SPLIT_SIZE, metavar="BYTES",
+                        help="split a partition once its items pass this size (default "
+                             "10 GB, DynamoDB's; tests and the lab use a few KB)")
     parser.add_argument("--link-delay-ms", type=float, default=0.0, metavar="MS",
                         help="how long a message takes between replicas (default 0; zones "
                              "of a region are about a millisecond apart)")
@@ -90,8 +103,12 @@ def run(args: argparse.Namespace) -> int:
         print("dynamo serve: --fsync and --archive need a data directory, not --in-memory",
               file=sys.stderr)
         return 2
-    if args.nodes < 1:
-        print("dynamo serve: --nodes must be at least 1", file=sys.stderr)
+    if args.nodes < 1 or args.nodes == 2:
+        print("dynamo serve: --nodes must be 1, or 3 or more (a partition has three "
+              "replicas)", file=sys.stderr)
+        return 2
+    if args.zones < 1 or args.split_size < 1:
+        print("dynamo serve: --zones and --split-size must be at least 1", file=sys.stderr)
         return 2
     if args.processes and args.link_delay_ms:
         print("dynamo serve: --link-delay-ms is for the embedded group, not --processes",
@@ -133,11 +150,15 @@ def run(args: argparse.Namespace) -> int:
             node = SingleNode(path, activation_delay=args.activation_delay,
                               fsync=args.fsync or "always", archive=archive)
         else:
-            from dynamo.cluster.replicated import ReplicatedNode
-            node = ReplicatedNode(None if args.in_memory else args.data_dir,
-                                  replicas=args.nodes, activation_delay=args.activation_delay,
-                                  fsync=args.fsync or "always",
-                                  link_delay_ms=args.link_delay_ms)
+            from dynamo.cluster.fleet import FleetSettings
+            from dynamo.cluster.partitioned import PartitionedNode
+            settings = FleetSettings(nodes=args.nodes, zones=args.zones,
+                                     split_size=args.split_size,
+                                     split_rate=args.split_rate or None,
+                                     fsync=args.fsync or "always",
+                                     link_delay_ms=args.link_delay_ms)
+            node = PartitionedNode(None if args.in_memory else args.data_dir,
+                                   settings=settings, activation_delay=args.activation_delay)
     except (CorruptLogError, ReplicaStateError) as error:  # serving would lose or invent writes
         print(f"dynamo serve: refusing to serve {args.data_dir}: {error}", file=sys.stderr)
         return 1
@@ -148,9 +169,11 @@ def run(args: argparse.Namespace) -> int:
         node.close()
         return 1
     where = "in memory" if path is None else f"{path}, log fsync {args.fsync or 'always'}"
-    if args.nodes > 1 or args.processes:
-        where = (f"{args.nodes} replicas in {args.nodes} zones, "
-                 + ("each its own process, " if args.processes else "")
+    if args.processes:
+        where = (f"{args.nodes} replicas in {args.nodes} zones, each its own process, "
+                 + ("in memory" if args.in_memory else f"in {args.data_dir}"))
+    elif args.nodes > 1:
+        where = (f"{args.nodes} storage nodes in {min(args.zones, args.nodes)} zones, "
                  + ("in memory" if args.in_memory else f"in {args.data_dir}"))
     if getattr(node, "replica", None) is not None and node.replica.replayed:
         print(f"Recovered: replayed {node.replica.replayed} log records", flush=True)

@@ -79,13 +79,13 @@ def test_killing_the_leader_elects_another_and_loses_no_acknowledged_write(tmp_p
         for i in range(20):
             client.put_item(TableName="kvs", Item={"pk": {"S": f"k{i}"}})
             acked.append(f"k{i}")
-        old = state(server.url)["group"]["leader"]
+        old = partition_of(server.url, "kvs")["leader"]
         assert post(f"{server.url}/admin/fault", {"action": "kill", "node": old})[0] == 200
         started = time.monotonic()
         client.put_item(TableName="kvs", Item={"pk": {"S": "after"}})
         resumed = time.monotonic() - started
         acked.append("after")
-        group = state(server.url)["group"]
+        group = partition_of(server.url, "kvs")
         assert group["leader"] not in (None, old)
         assert resumed < 5.0, f"writes resumed only after {resumed:.1f} s"
         for key in acked:
@@ -98,7 +98,7 @@ def test_killing_the_leader_elects_another_and_loses_no_acknowledged_write(tmp_p
         assert post(f"{server.url}/admin/fault", {"action": "restart", "node": old})[0] == 200
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            replicas = {r["node"]: r for r in state(server.url)["group"]["replicas"]}
+            replicas = {r["node"]: r for r in partition_of(server.url, "kvs")["replicas"]}
             if replicas[old]["applied_lsn"] == replicas[group["leader"]]["applied_lsn"]:
                 break
             time.sleep(0.1)
@@ -106,6 +106,12 @@ def test_killing_the_leader_elects_another_and_loses_no_acknowledged_write(tmp_p
         assert replicas[old]["applied_lsn"] == replicas[group["leader"]]["applied_lsn"]
     finally:
         server.stop()
+
+
+def partition_of(url: str, table: str) -> dict:
+    """The one partition of a table that has not split, as /admin/state shows it."""
+    [partition] = [p for p in state(url)["partitions"] if p["table"] == f"us-east-1/{table}"]
+    return partition
 
 
 def test_faults_need_allow_faults_and_bad_faults_are_refused() -> None:
@@ -150,7 +156,7 @@ def test_dynamo_admin_prints_state_and_events(capsys: pytest.CaptureFixture[str]
         client.put_item(TableName="cli", Item={"pk": {"S": "a"}})  # a leader has served it
         assert main(["admin", "--endpoint", server.url, "state"]) == 0
         shown = json.loads(capsys.readouterr().out)
-        assert len(shown["nodes"]) == 3 and shown["group"]["leader"]
+        assert len(shown["nodes"]) == 3 and shown["partitions"][0]["leader"]
         assert main(["admin", "--endpoint", server.url, "fault", "cut", "n1", "n2"]) == 0
         capsys.readouterr()
         assert main(["admin", "--endpoint", server.url, "events"]) == 0

@@ -79,10 +79,12 @@ def test_data_survives_a_restart_with_data_dir(tmp_path, table_name):
         client.put_item(TableName=table_name, Item={"pk": {"S": "kept"}, "v": {"S": "yes"}})
     finally:
         first.stop()
-    # three replicas, each with its own log and B-tree, and the catalog beside them
+    # three storage nodes, each with its log, its placement and a B-tree per replica,
+    # and the catalog beside them
     assert (tmp_path / "catalog.sqlite3").exists()
-    assert all((tmp_path / n / "wal").is_dir() and (tmp_path / n / "btree.sqlite3").exists()
-               for n in ("n1", "n2", "n3"))
+    nodes = [tmp_path / "nodes" / n for n in ("n1", "n2", "n3")]
+    assert all((n / "wal").is_dir() and (n / "placement.json").exists() for n in nodes)
+    assert all(len(list((n / "partitions").glob("*.sqlite3"))) == 1 for n in nodes)
     second = start_server("--data-dir", str(tmp_path))
     try:
         client = make_client(second.url)

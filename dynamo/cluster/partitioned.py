@@ -1,0 +1,275 @@
+"""PartitionedNode: the database as a partitioned, replicated fleet (§3, §4, §6.6).
+
+This is what `dynamo serve` runs by default. Each table is split into
+partitions, contiguous ranges of its hashed key space; each partition is a
+replication group of three replicas on storage nodes in three availability
+zones (`dynamo.partitioning`). A request takes the paper's path:
+
+1. the API validates the wire JSON once and hands over a typed request;
+2. the request router finds the partition in its cached partition map and
+   sends the request to the partition's leader (writes, strong reads) or to
+   any of its replicas (eventual reads); a Scan walks the partitions of its
+   segment in key order;
+3. the leader plans the write and replicates its log record with Paxos; it
+   answers once a quorum has it, and every replica applies it.
+
+Table definitions stay in the control plane (`control.py`). CreateTable
+places the table's first partition on three nodes in distinct zones and
+registers it with the metadata service; the table splits as it grows past
+`--split-size`. DeleteTable drops the items through each partition's log,
+then removes the table's replicas from every node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from dynamo.cluster.control import ACTIVE, ControlPlane
+from dynamo.cluster.events import EventLog
+from dynamo.cluster.fleet import METADATA, ROUTER, Fleet, FleetSettings
+from dynamo.cluster.replicated import FAULTS, TableRef
+from dynamo.partitioning.keyspace import KEY_SPACE
+from dynamo.partitioning.metadata import DropTable, RegisterTable
+from dynamo.partitioning.partition_map import Partition, PartitionId
+from dynamo.partitioning.placement import place_replicas
+from dynamo.partitioning.router import Indefinite
+from dynamo.partitioning.storage_node import HostPartition, UnhostTable
+from dynamo.paxos.operations import DeleteItem, Ok, PutItem, Rejected, UpdateItem
+from dynamo.storage.btree import BTree
+from dynamo.storage.catalog import Catalog, TableDefinition
+from dynamo.storage.errors import InternalServerError, ValidationException
+
+
+def root_partition(definition: TableDefinition) -> PartitionId:
+    """A table's first partition: named after the table's id, so a table created again
+    under an old name gets partitions of its own. Children add 0 (left) or 1 (right)."""
+    return f"t{definition.table_id.replace('-', '')[:12]}."
+
+
+class PartitionedNode(ControlPlane):
+    """The control plane in front of a fleet of storage nodes, a router and MemDS."""
+
+    mode = "partitioned"
+
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None, *,
+                 settings: FleetSettings | None = None, activation_delay: float = 0.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        root = None if data_dir is None else Path(data_dir)
+        if root is not None:
+            root.mkdir(parents=True, exist_ok=True)
+        self.events = EventLog(clock)
+        self.catalog_btree = BTree(None if root is None else root / "catalog.sqlite3")
+        super().__init__(Catalog(self.catalog_btree), activation_delay=activation_delay,
+                         clock=clock)
+        self.settings = settings or FleetSettings()
+        self.fleet = Fleet(None if root is None else root / "nodes", self.settings,
+                           self.events.append)
+        self._tables: dict[tuple[str, str], TableRef] = {}
+        self._started = False
+
+    async def start(self) -> None:
+        """Boot the fleet, tell the metadata service every table, finish cut-short work."""
+        if self._started:
+            return
+        self._started = True
+        self.fleet.start()
+        for definition in self._definitions():
+            await self._register(definition, ())
+        await self._place_missing()
+        await self._unhost_deleted()
+        await self.finish_deletes()
+
+    def close(self) -> None:
+        self.fleet.close()
+        self.catalog_btree.close()
+
+    # --- the control plane's questions ---------------------------------------------------
+
+    async def create_table(self, definition: TableDefinition) -> TableDefinition:
+        """Record the table, then place its first partition on three nodes in three zones."""
+        await self.start()
+        created = await super().create_table(definition)
+        await self._place(created)
+        return created
+
+    async def _drop_items(self, definition: TableDefinition) -> None:
+        """Forget the table's map and remove its replicas, with their B-trees, everywhere.
+
+        A write still in flight lands in a replica about to go; a table created again
+        under the name gets partitions of its own (`root_partition`), never these.
+        """
+        await self.fleet.request(METADATA, DropTable(definition.tbl))
+        for node in self.fleet.storage_nodes:
+            if self.fleet.hosts[node].up:
+                await self.fleet.request(node, UnhostTable(root_partition(definition)))
+
+    def stats(self, definition: TableDefinition) -> tuple[int, int]:
+        """ItemCount and TableSizeBytes: each partition's, from its leader, added up."""
+        count = size = 0
+        table_map = self.fleet.metadata.maps.get(definition.tbl)
+        for partition in () if table_map is None else table_map.partitions:
+            store = self._store(partition)
+            if store is not None:
+                count += store.btree.count(definition.tbl)
+                size += store.btree.size(definition.tbl)
+        return count, size
+
+    def _forget(self, definition: TableDefinition) -> None:
+        self._tables.pop((definition.region, definition.name), None)
+
+    # --- data plane ------------------------------------------------------------------------
+
+    def table(self, region: str, name: str) -> TableRef:
+        """The ACTIVE table `name` (ResourceNotFoundException otherwise)."""
+        ref = self._tables.get((region, name))
+        if ref is None:
+            ref = TableRef(self.active(region, name))
+            if ref.definition.status == ACTIVE:
+                self._tables[(region, name)] = ref
+        return ref
+
+    async def write(self, request: PutItem | UpdateItem | DeleteItem) -> Any:
+        """Route a write to its partition's leader; its plan once a quorum has logged it."""
+        if self._tables.get((request.table.region, request.table.name)) is None:
+            self.check_live(request.table)
+        return await self._send(request)
+
+    async def write_batch(self, requests: Sequence[PutItem | DeleteItem]) -> list[Any]:
+        """BatchWriteItem's writes: each to its own partition, all in flight at once."""
+        return list(await asyncio.gather(*(self.write(r) for r in requests)))
+
+    async def read(self, request: Any) -> Any:
+        """A GetItem or Query at one partition; a Scan across its segment's partitions."""
+        return await self._send(request)
+
+    async def _send(self, request: Any) -> Any:
+        await self.start()
+        result = await self.fleet.request(ROUTER, request)
+        if type(result) is Ok:
+            return result.value
+        if type(result) is Rejected:
+            raise result.error
+        if type(result) is Indefinite:
+            raise InternalServerError(f"The request's outcome is unknown: {result.reason}")
+        raise InternalServerError(f"The partition could not serve the request: {result}")
+
+    # --- placement --------------------------------------------------------------------------
+
+    async def _place(self, definition: TableDefinition) -> None:
+        """Host a table's first partition on three nodes, and register it with MemDS."""
+        load = {node: len(self._hosted(node)) for node in self.fleet.storage_nodes}
+        up = {n for n in self.fleet.storage_nodes if self.fleet.hosts[n].up}
+        replicas = place_replicas(self.fleet.zones, load, up)
+        partition = root_partition(definition)
+        for node in replicas:
+            await self.fleet.request(node, HostPartition(partition, definition.tbl, 0,
+                                                         KEY_SPACE, replicas))
+        await self._register(definition, replicas)
+
+    async def _register(self, definition: TableDefinition, replicas: tuple[str, ...]) -> None:
+        await self.fleet.request(METADATA, RegisterTable(definition.tbl,
+                                                         root_partition(definition), replicas))
+
+    async def _place_missing(self) -> None:
+        """Place the tables a crash left in the catalog without a partition anywhere."""
+        hosted = {h.table for node in self.fleet.storage_nodes for h in self._hosted(node)}
+        for definition in self._definitions():
+            if definition.tbl not in hosted:
+                await self._place(definition)
+
+    async def _unhost_deleted(self) -> None:
+        """Remove replicas of tables deleted while their node was down."""
+        live = {root_partition(d) for d in self._definitions()}
+        for node in self.fleet.storage_nodes:
+            roots = {h.partition[:h.partition.index(".") + 1] for h in self._hosted(node)}
+            for root in roots - live:
+                await self.fleet.request(node, UnhostTable(root))
+
+    def _hosted(self, node: str) -> list[Any]:
+        storage = self.fleet.storage(node)
+        return [] if storage is None else list(storage.hosted.values())
+
+    def _store(self, partition: Partition) -> Any:
+        """The store of the partition's leader, or of any replica that is up."""
+        for node in (partition.leader, *partition.replicas):
+            storage = None if node is None else self.fleet.storage(node)
+            if storage is not None and partition.id in storage.replicas:
+                return storage.store(partition.id)
+        return None
+
+    def _definitions(self) -> list[TableDefinition]:
+        found = (self.catalog.get(region, name) for region, name in self.catalog.all())
+        return [d for d in found if d is not None]
+
+    # --- observability -------------------------------------------------------------------
+
+    def admin_state(self) -> dict[str, Any]:
+        """Nodes, and every partition of every table with its range, leader and replicas."""
+        nodes, partitions = [], []
+        for node_id in self.fleet.storage_nodes:
+            storage = self.fleet.storage(node_id)
+            views = {} if storage is None else storage.snapshot()["partitions"]
+            nodes.append({"id": node_id, "zone": self.fleet.zones[node_id], "pid": os.getpid(),
+                          "up": storage is not None, "replicas": len(views),
+                          "leaders": sum(v["role"] == "leader" for v in views.values())})
+        names = {d.tbl: f"{d.region}/{d.name}" for d in self._definitions()}
+        for table, table_map in sorted(self.fleet.metadata.maps.items()):
+            if table in names:
+                partitions += [self._partition_state(names[table], p)
+                               for p in table_map.partitions]
+        versions = {names[t]: m.version for t, m in self.fleet.metadata.maps.items()
+                    if t in names}
+        return {"mode": self.mode, "nodes": nodes, "map_versions": versions,
+                "partitions": partitions}
+
+    def _partition_state(self, table: str, partition: Partition) -> dict[str, Any]:
+        replicas, leader, ballot = [], None, None
+        for node_id in partition.replicas:
+            storage = self.fleet.storage(node_id)
+            replica = None if storage is None else storage.replicas.get(partition.id)
+            view = {} if replica is None else replica.snapshot()
+            role = view.get("role", "down")
+            if role == "leader":
+                leader, ballot = node_id, view.get("ballot")
+            replicas.append({"node": node_id, "zone": self.fleet.zones[node_id], "role": role,
+                             "persisted_lsn": view.get("last_index"),
+                             "commit_index": view.get("commit_index"),
+                             "applied_lsn": None if replica is None
+                             else replica.store.applied_lsn})
+        store = self._store(partition)
+        items, size = (0, 0) if store is None else (store.btree.count(partition.table),
+                                                    store.btree.size(partition.table))
+        return {"table": table, "partition": partition.id,
+                "key_range": list(partition.key_range.hex()), "leader": leader,
+                "ballot": ballot, "replicas": replicas, "items": items, "size_bytes": size,
+                "status": "active"}
+
+    def admin_fault(self, fault: dict[str, Any]) -> dict[str, Any]:
+        """Kill or restart a storage node, cut a link one way, or heal every link.
+
+        Raises:
+            ValidationException: an unknown action or node.
+        """
+        action, node, to = fault.get("action"), fault.get("node"), fault.get("to")
+        nodes = self.fleet.storage_nodes
+        if action not in FAULTS:
+            raise ValidationException(f"action must be one of {', '.join(FAULTS)}")
+        if action != "heal" and node not in nodes:
+            raise ValidationException(f"node must be one of {', '.join(nodes)}")
+        if action == "kill":
+            self.fleet.kill(node)
+        elif action == "restart":
+            self.fleet.restart(node)
+            asyncio.get_running_loop().create_task(self._unhost_deleted())
+        elif action == "cut":
+            if to not in nodes or to == node:
+                raise ValidationException(f"to must be another of {', '.join(nodes)}")
+            self.fleet.cut_link(node, to)
+        else:
+            self.fleet.heal()
+        return {"ok": True, "fault": fault}
