@@ -7,7 +7,9 @@ Two views, both read-only windows on what the layers expose:
   stream of announced events and faults, and the clients' acknowledged
   operations, with keys to crash, restart and cut off the leader (§3, §6.2);
 * `ServerDashboard` polls a running `dynamo serve` through the DynamoDB API
-  (ListTables, DescribeTable) and shows its tables as the API describes them.
+  (ListTables, DescribeTable) and shows its tables as the API describes them,
+  and through its admin endpoint its replication groups and its tables'
+  partitions on storage nodes (§3, §4).
 
 `dynamo dashboard` opens either; `python -m dynamo.tui` opens the simulation.
 """

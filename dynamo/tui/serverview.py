@@ -15,9 +15,15 @@ shows:
              (`GET /admin/state`): zone, node, role, leader's ballot, and how
              far each replica's log is persisted and applied (§3, §5.1)
 
+Those are the "tables" tab (key t). The "partitions" tab (key p) shows the
+same admin state as tables split into partitions on storage nodes
+(`partitions.py`), refreshed by the same poll.
+
 The tables come from what the API returns. Request rates, latencies and
 throttles are not part of the DynamoDB API (AWS publishes them through
-CloudWatch), so they are not on this screen rather than estimated from polling.
+CloudWatch), so the tables tab does not show them rather than estimate them
+from polling. The partitions tab shows the rates the server's partitions
+measure themselves, as its admin endpoint reports them.
 """
 
 from __future__ import annotations
@@ -29,16 +35,18 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, RichLog, Static
+from textual.widgets import DataTable, Footer, Header, RichLog, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
+from dynamo.tui.partitions import PartitionsView
 from dynamo.tui.tables import PollError, RequestSigner, TableInfo, TablePoller, human_bytes
 
 COLUMNS = ("table", "status", "key schema", "items", "size", "billing mode")
 REPLICA_COLUMNS = ("zone", "node", "role", "ballot", "persisted LSN", "applied LSN")
 ROLE_STYLES = {"leader": "bold green", "follower": "", "candidate": "yellow", "down": "bold red"}
 NOTE = ("Item counts and sizes are DescribeTable's ItemCount and TableSizeBytes. Request rates "
-        "are not part of the DynamoDB API, so they are not shown.")
+        "are not part of the DynamoDB API, so they are not shown here; the partitions tab (p) "
+        "shows what the server's partitions measure.")
 
 
 class ServerDashboard(App[None]):
@@ -48,13 +56,17 @@ class ServerDashboard(App[None]):
     ENABLE_COMMAND_PALETTE = False
     CSS = """
     #status { height: 1; padding: 0 1; }
-    #tables { height: auto; max-height: 40%; margin: 1 0 0 0; }
-    #replicas { height: auto; max-height: 30%; margin: 1 0 0 0; }
+    TabbedContent, TabPane { height: auto; }
+    TabPane { padding: 0; }
+    #tables { height: auto; max-height: 40vh; margin: 1 0 0 0; }
+    #replicas { height: auto; max-height: 30vh; margin: 1 0 0 0; }
     #note { height: auto; padding: 0 1; margin: 1 0 0 0; color: $text-muted; }
     #changes { border: round $primary; height: 1fr; }
     """
     BINDINGS = [
         Binding("r", "refresh", "poll now"),
+        Binding("t", "show_tab('tables')", "tables"),
+        Binding("p", "show_tab('partitions')", "partitions"),
         Binding("q", "quit", "quit"),
     ]
 
@@ -74,9 +86,13 @@ class ServerDashboard(App[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(f"asking {self.endpoint} ...", id="status")
-        yield DataTable(id="tables", cursor_type="none", zebra_stripes=True)
-        yield DataTable(id="replicas", cursor_type="none", zebra_stripes=True)
-        yield Static(NOTE, id="note")
+        with TabbedContent(initial="tables-tab"):
+            with TabPane("tables", id="tables-tab"):
+                yield DataTable(id="tables", cursor_type="none", zebra_stripes=True)
+                yield DataTable(id="replicas", cursor_type="none", zebra_stripes=True)
+                yield Static(NOTE, id="note")
+            with TabPane("partitions", id="partitions-tab"):
+                yield PartitionsView(id="partitions-view")
         yield RichLog(id="changes", max_lines=1_000, wrap=True)
         yield Footer()
 
@@ -94,6 +110,14 @@ class ServerDashboard(App[None]):
 
     def action_refresh(self) -> None:
         self.request_poll()
+
+    def action_show_tab(self, name: str) -> None:
+        self.query_one(TabbedContent).active = f"{name}-tab"
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """On the partitions tab, up and down move through the table list at once."""
+        if event.pane.id == "partitions-tab":
+            self.query_one("#partition-tables", DataTable).focus()
 
     def request_poll(self) -> None:
         """Poll, unless a poll is still waiting for its answer (a slow server is not
@@ -115,9 +139,9 @@ class ServerDashboard(App[None]):
             # The app began to close while the answer was on its way: Textual stops
             # running first, then removes the screen, so there is nothing to show it in.
             return
-        self.polls += 1
         self.show(tables)
         await self.show_group()
+        self.polls += 1  # counted once everything it brought is on screen
         count = f"{len(tables)} table{'s' * (len(tables) != 1)}"
         status.update(Text.assemble((self.endpoint, "bold"), f"  region {self.region}  {count}  ",
                                     ("answered at " + time.strftime("%H:%M:%S"), "green")))
@@ -131,38 +155,42 @@ class ServerDashboard(App[None]):
             grid.add_row(table.name, status, table.keys, f"{table.items:,}",
                          human_bytes(table.size_bytes), table.billing, key=table.name)
         now = {table.name: table for table in tables}
-        log = self.query_one("#changes", RichLog)
-        stamp = time.strftime("%H:%M:%S")
-        for line in changes(self.known, now):
-            log.write(Text.assemble((f"{stamp}  ", "dim"), line), expand=True)
+        self.log_changes(changes(self.known, now))
         self.known = now
 
+    def log_changes(self, lines: list[str]) -> None:
+        log = self.query_one("#changes", RichLog)
+        stamp = time.strftime("%H:%M:%S")
+        for line in lines:
+            log.write(Text.assemble((f"{stamp}  ", "dim"), line), expand=True)
 
     async def show_group(self) -> None:
-        """Fill the replica grid from /admin/state (left empty if the server has none)."""
+        """Fill the replica grid and the partitions view from /admin/state (left empty if the
+        server has none), and log the partitions that appeared, went or changed status."""
         assert self._session is not None
         try:
             async with self._session.get(f"{self.endpoint}/admin/state") as answer:
                 state = await answer.json() if answer.status == 200 else None
         except (aiohttp.ClientError, ValueError):
             state = None
+        if not self.is_running:  # closed while the answer was on its way, as in poll()
+            return
         grid = self.query_one("#replicas", DataTable)
         grid.clear()
         for row in replica_rows(state):
             grid.add_row(*row)
+        self.log_changes(self.query_one(PartitionsView).show(state))
 
 
 def replica_rows(state: dict | None) -> list[tuple[object, ...]]:
     """One row per replica of the group: zone, node, role, ballot, persisted and applied LSN."""
     if not state:
         return []
-    group = state.get("group") or {}
-    replicas = group.get("replicas")
-    if replicas is None:  # a single node: its one partition's one replica
-        partitions = state.get("partitions") or [{}]
-        replicas = partitions[0].get("replicas", [])
+    # One replication group; without one (a single node, or many partitions), the first
+    # partition's group: the partitions tab shows them all.
+    group = state.get("group") or (state.get("partitions") or [{}])[0]
     rows = []
-    for replica in replicas:
+    for replica in group.get("replicas", []):
         role = replica.get("role", "?")
         ballot = group.get("ballot") if role == "leader" else ""
         rows.append((replica.get("zone", ""), replica.get("node", ""),
