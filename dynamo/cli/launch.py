@@ -16,11 +16,13 @@ server never blocks on a full pipe and a failed start can show why.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from pathlib import Path
 from dynamo.cli.serve import LISTENING
 
 SERVE_ARGS_VARIABLE = "DYNAMO_LAB_SERVE_ARGS"
+SPLIT_COUNT_VARIABLE = "DYNAMO_LAB_SPLIT_COUNT"
 
 HOST = "127.0.0.1"
 
@@ -125,6 +128,19 @@ def wait_for_port(process: subprocess.Popen[bytes], log_path: Path, timeout: flo
             raise ServerStartError(f"dynamo serve printed no port within {timeout:.0f} s; "
                                    f"its log:\n{log_path.read_text(errors='replace')}")
         time.sleep(0.02)
+
+
+def report_splits(url: str) -> None:
+    """Add how many partitions a test suite's server split to the file DYNAMO_LAB_SPLIT_COUNT
+    names, if it names one: how a suite run against `--split-size` shows tables did split."""
+    path = os.environ.get(SPLIT_COUNT_VARIABLE)
+    if path is None:
+        return
+    with urllib.request.urlopen(f"{url}/admin/events") as answer:
+        events = [json.loads(line) for line in answer.read().splitlines()]
+    splits = {e["partition"] for e in events if e["kind"] == "partition_split"}
+    with open(path, "a") as out:
+        out.write(f"{len(splits)}\n")
 
 
 def serve_args() -> list[str]:

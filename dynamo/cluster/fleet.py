@@ -81,8 +81,9 @@ class _Disk:
     root: Path | None
     log: WriteAheadLog | None
     btrees: dict[PartitionId, BTree] = field(default_factory=dict)
-    records: list[Any] = field(default_factory=list)  # in memory: what a restart rebuilds from
     hosted: dict[PartitionId, Hosted] = field(default_factory=dict)
+    # In memory: each replica's records since its last mark, what a restart rebuilds from.
+    tagged: dict[PartitionId, list[Tagged]] = field(default_factory=dict)
     # Which log positions each replica still needs (on disk): its accepted slots since
     # its last mark, and its latest promise.
     slots: dict[PartitionId, dict[int, int]] = field(default_factory=dict)
@@ -246,9 +247,9 @@ class Fleet:
         disk = host.disk
         if disk is None:
             return []
-        if disk.log is None:
-            return list(disk.records)
         records: list[Any] = list(disk.hosted.values())
+        if disk.log is None:
+            return records + [r for kept in disk.tagged.values() for r in kept]
         for lsn, payload in disk.log.replay():
             record = self.codec.loads(payload)
             self._note_position(disk, record, lsn)
@@ -365,15 +366,19 @@ class Fleet:
 
     def _keep_in_memory(self, disk: _Disk, records: list[Any]) -> None:
         for record in records:
-            if type(record) is Unhosted:
+            kind = type(record)
+            if kind is Hosted:
+                disk.hosted[record.partition] = record
+            elif kind is Unhosted:
+                disk.hosted.pop(record.partition, None)
+                disk.tagged.pop(record.partition, None)
                 self._drop_btree(disk, record.partition)
-                disk.records = [r for r in disk.records if _partition_of(r) != record.partition]
-            elif type(record) is Tagged and type(record.record) is Snapshot:
-                mark, partition = record.record.index, record.partition
-                disk.records = [r for r in disk.records
-                                if not _behind(r, partition, mark)]
-                continue  # the B-tree holds the slots behind the mark: keep no marker
-            disk.records.append(record)
+            elif type(record.record) is Snapshot:
+                # The B-tree holds the slots behind the mark: keep neither them nor the mark.
+                kept = disk.tagged.get(record.partition, [])
+                kept[:] = [r for r in kept if not _behind(r.record, record.record.index)]
+            else:
+                disk.tagged.setdefault(record.partition, []).append(record)
 
     @staticmethod
     def _note_position(disk: _Disk, record: Any, lsn: int) -> None:
@@ -466,16 +471,10 @@ def _is_mark(record: Any) -> bool:
     return type(record) is Tagged and type(record.record) is Snapshot
 
 
-def _partition_of(record: Any) -> PartitionId | None:
-    return record.partition if type(record) in (Tagged, Hosted) else None
-
-
-def _behind(record: Any, partition: PartitionId, mark: int) -> bool:
-    """A record of `partition` that its B-tree now holds: a slot up to `mark`, an old promise."""
-    if type(record) is not Tagged or record.partition != partition:
-        return False
-    inner = record.record
-    return (type(inner) is AcceptedEntry and inner.index <= mark) or type(inner) is Promised
+def _behind(record: Any, mark: int) -> bool:
+    """A replica's record its B-tree now holds: a slot up to `mark`, or an old promise
+    (the replica persists its promise again after every mark)."""
+    return (type(record) is AcceptedEntry and record.index <= mark) or type(record) is Promised
 
 
 def _plain(value: Any) -> Any:

@@ -38,11 +38,13 @@ from dynamo.partitioning.metadata import DropTable, RegisterTable
 from dynamo.partitioning.partition_map import Partition, PartitionId
 from dynamo.partitioning.placement import place_replicas
 from dynamo.partitioning.router import Indefinite
-from dynamo.partitioning.storage_node import HostPartition, UnhostTable
+from dynamo.partitioning.storage_node import HostPartition, UnhostPartition, UnhostTable
 from dynamo.paxos.operations import DeleteItem, Ok, PutItem, Rejected, UpdateItem
 from dynamo.storage.btree import BTree
 from dynamo.storage.catalog import Catalog, TableDefinition
 from dynamo.storage.errors import InternalServerError, ValidationException
+
+COLLECT_S = 1.0  # how often retired split parents are looked for
 
 
 def root_partition(definition: TableDefinition) -> PartitionId:
@@ -71,6 +73,7 @@ class PartitionedNode(ControlPlane):
                            self.events.append)
         self._tables: dict[tuple[str, str], TableRef] = {}
         self._started = False
+        self._collector: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Boot the fleet, tell the metadata service every table, finish cut-short work."""
@@ -83,8 +86,11 @@ class PartitionedNode(ControlPlane):
         await self._place_missing()
         await self._unhost_deleted()
         await self.finish_deletes()
+        self._collector = asyncio.get_running_loop().create_task(self._collect_retired())
 
     def close(self) -> None:
+        if self._collector is not None:
+            self._collector.cancel()
         self.fleet.close()
         self.catalog_btree.close()
 
@@ -189,6 +195,18 @@ class PartitionedNode(ControlPlane):
             roots = {h.partition[:h.partition.index(".") + 1] for h in self._hosted(node)}
             for root in roots - live:
                 await self.fleet.request(node, UnhostTable(root))
+
+    async def _collect_retired(self) -> None:
+        """Remove split parents' replicas once every member has made both children (the
+        paper's autoadmin tidies up after a split, §4.4); until then a lagging member may
+        still learn of the split from its peers."""
+        while True:
+            await asyncio.sleep(COLLECT_S)
+            for parent, holders in self.fleet.metadata.retired():
+                for node in holders:
+                    if self.fleet.hosts[node].up:
+                        await self.fleet.request(node, UnhostPartition(parent))
+                self.events.append({"kind": "partition_retired", "partition": parent})
 
     def _hosted(self, node: str) -> list[Any]:
         storage = self.fleet.storage(node)

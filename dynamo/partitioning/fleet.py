@@ -39,7 +39,8 @@ class FleetConfig:
     check_ms: float = 200.0
     compact_ms: float = 1000.0
     split_rate: float | None = None
-    router: RouterConfig = RouterConfig()
+    # Simulated links answer in milliseconds: give up on an attempt after 250 ms.
+    router: RouterConfig = RouterConfig(attempt_ms=250.0, deadline_ms=1500.0)
 
 
 def fleet_factories(config: FleetConfig, paxos: PaxosConfig,
@@ -56,7 +57,7 @@ def fleet_factories(config: FleetConfig, paxos: PaxosConfig,
     root = Hosted(ROOT, KV_TABLE.tbl, 0, KEY_SPACE, members)
     node_config = NodeConfig(paxos, METADATA, split_size=config.split_size,
                              check_ms=config.check_ms, split_rate=config.split_rate,
-                             compact_ms=config.compact_ms)
+                             compact_ms=config.compact_ms, report_ms=config.check_ms)
 
     def disk(node: NodeId, partition: PartitionId) -> BTree:
         return disks.setdefault((node, partition), BTree(None))

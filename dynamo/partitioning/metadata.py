@@ -57,6 +57,8 @@ class MetadataService:
         self.leaders: dict[PartitionId, tuple[Any, NodeId]] = {}  # (ballot, node)
         self.maps: dict[str, PartitionMap] = {}
         self.tables: dict[PartitionId, str] = {}  # which table each known partition is of
+        self.hosted_by: dict[PartitionId, set[NodeId]] = {}  # as the nodes last reported
+        self.hosted_on: dict[NodeId, set[PartitionId]] = {}
         self.dropped_versions: dict[str, int] = {}  # a table created again counts on
         self.requests = 0  # map requests answered: constant work makes it track traffic
 
@@ -101,11 +103,16 @@ class MetadataService:
         if old is not None:
             self.dropped_versions[table] = old.version
         for partition in [p for p, t in self.tables.items() if t == table]:
-            for known in (self.splits, self.members, self.leaders, self.tables):
+            for known in (self.splits, self.members, self.leaders, self.tables, self.hosted_by):
                 known.pop(partition, None)
 
     def publish(self, report: PartitionReport) -> None:
         """Fold one node's report into what is known; rebuild the maps it touched."""
+        for partition in self.hosted_on.pop(report.node, set()):
+            self.hosted_by.get(partition, set()).discard(report.node)
+        self.hosted_on[report.node] = {s.partition for s in report.partitions}
+        for status in report.partitions:
+            self.hosted_by.setdefault(status.partition, set()).add(report.node)
         touched = set()
         for status in report.partitions:
             if self._learn(report.node, status):
@@ -131,6 +138,18 @@ class MetadataService:
                 self.leaders[status.partition] = (status.ballot, node)
                 changed = changed or known is None or known[1] != node
         return changed
+
+    def retired(self) -> list[tuple[PartitionId, tuple[NodeId, ...]]]:
+        """Split parents still hosted whose every member has reported both children:
+        no replica can need the parent to learn of its split any more."""
+        found = []
+        for parent, (_, left, right) in self.splits.items():
+            members = self.members.get(parent, ())
+            holders = self.hosted_by.get(parent, set())
+            if holders and all(n in self.hosted_by.get(left, set()) and
+                               n in self.hosted_by.get(right, set()) for n in members):
+                found.append((parent, tuple(sorted(holders))))
+        return found
 
     # --- the map ---------------------------------------------------------------------
 

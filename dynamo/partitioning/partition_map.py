@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from dynamo.contract import NodeId
 from dynamo.partitioning.keyspace import KEY_SPACE, KeyRange
@@ -58,10 +59,14 @@ class PartitionMap:
         """A new table's map: one partition over the whole key space."""
         return cls(table, 1, (Partition(partition, table, KeyRange(0, KEY_SPACE), replicas),))
 
+    @cached_property
+    def lows(self) -> list[int]:
+        """The partitions' low bounds, in order: what a lookup bisects."""
+        return [p.key_range.low for p in self.partitions]
+
     def lookup(self, position: int) -> Partition:
         """The partition whose range holds `position` (a floor lookup on the low bounds)."""
-        lows = [p.key_range.low for p in self.partitions]
-        return self.partitions[bisect_right(lows, position) - 1]
+        return self.partitions[bisect_right(self.lows, position) - 1]
 
     def get(self, partition: PartitionId) -> Partition | None:
         return next((p for p in self.partitions if p.id == partition), None)

@@ -71,12 +71,16 @@ from dynamo.storage.table import MAX_PAGE_BYTES, Page
 
 @dataclass(frozen=True)
 class RouterConfig:
-    """How patient a router is: per attempt, between attempts, and in all."""
+    """How patient a router is: per attempt, between attempts, and in all.
+
+    The defaults are a live server's: an attempt may carry a 400 KB item through
+    a busy leader. The simulator's fleet is more impatient (`fleet.py`).
+    """
 
     metadata: NodeId = "memds"
-    attempt_ms: float = 250.0
+    attempt_ms: float = 2000.0
     retry_ms: float = 10.0
-    deadline_ms: float = 1500.0
+    deadline_ms: float = 10_000.0
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,14 @@ class UnhostTable:
 
 
 @dataclass(frozen=True)
+class UnhostPartition:
+    """The control plane removes a split parent's replica once every member has made
+    both children: no member can need it to learn of the split any more."""
+
+    partition: PartitionId
+
+
+@dataclass(frozen=True)
 class Unhosted:
     """A persisted record: this node no longer hosts `partition` (its table was deleted)."""
 
@@ -137,17 +145,21 @@ class NodeConfig:
     split_rate: split a partition whose sustained traffic (requests per second,
         decayed over `KeyDistribution`'s half-life) passes this, where its traffic
         divides (§4.4); None never splits for consumption.
-    check_ms: how often the node checks sizes and reports to the metadata service.
+    check_ms: how often the node checks the sizes of partitions written since the last
+        check, and reports to the metadata service.
     compact_ms: how often each replica marks its log as held by its B-tree (so a
         driver can drop the records behind the mark, however idle the partition).
+    report_ms: how often the node reports to the metadata service when nothing
+        changed (a split or an election is reported at once).
     """
 
     paxos: PaxosConfig = PaxosConfig()
     metadata: NodeId = "memds"
     split_size: int | None = None
-    check_ms: float = 500.0
+    check_ms: float = 100.0
     split_rate: float | None = None
     compact_ms: float = 10_000.0
+    report_ms: float = 1000.0
 
 
 class StorageNode:
@@ -164,11 +176,13 @@ class StorageNode:
         self.hosted: dict[PartitionId, Hosted] = {}
         self.replicas: dict[PartitionId, Replica] = {}
         self.splitting: set[PartitionId] = set()
+        self.written: set[PartitionId] = set()  # partitions with writes since their last check
         self.traffic: dict[PartitionId, KeyDistribution] = {}  # in memory: recent only
         self.seen: OrderedDict[tuple[NodeId, int], None] = OrderedDict()
         self._requests = itertools.count(1)
         self.now = 0.0
         self.compacted = 0.0
+        self.reported = 0.0
         tagged: dict[PartitionId, list[Any]] = {}
         for record in records:
             if type(record) is Hosted:
@@ -253,7 +267,8 @@ class StorageNode:
 
     def _on_timer(self, name: str) -> list[Effect]:
         if name == CHECK_TIMER:
-            return (self._check_splits() + self._compact() + self._report()
+            due = self.now - self.reported >= self.config.report_ms
+            return (self._check_splits() + self._compact() + (self._report() if due else [])
                     + [SetTimer(CHECK_TIMER, self.config.check_ms)])
         partition, _, timer = name.partition("|")
         if partition not in self.replicas:
@@ -267,6 +282,9 @@ class StorageNode:
             return effects + [Reply(request.client, request.request_id, Ok())]
         if type(op) is UnhostTable:
             effects = self._unhost(op.root)
+            return effects + [Reply(request.client, request.request_id, Ok())]
+        if type(op) is UnhostPartition:
+            effects = self._unhost(op.partition, exact=True)
             return effects + [Reply(request.client, request.request_id, Ok())]
         return [Reply(request.client, request.request_id, WrongPartition(""))]
 
@@ -301,6 +319,8 @@ class StorageNode:
                     out.append(Send(effect.client, Forwarded(effect.request_id, effect.result)))
             elif kind is Announce:
                 out.append(Announce(effect.kind, (*effect.detail, ("partition", partition))))
+                if effect.kind == "committed":
+                    self.written.add(partition)  # its size is worth checking again
                 if effect.kind == "elected":
                     later += self._report()
         return out + later
@@ -322,12 +342,14 @@ class StorageNode:
         replica = self.replicas[hosted.partition] = self._open(hosted, ())
         return [Persist(hosted), *self._wrap(hosted.partition, replica.step(self.now, Start()))]
 
-    def _unhost(self, root: PartitionId) -> list[Effect]:
-        """Stop and forget every replica of a deleted table (its timers fire on nothing)."""
+    def _unhost(self, root: PartitionId, exact: bool = False) -> list[Effect]:
+        """Stop and forget the replica `root`, or (a deleted table) every replica whose id
+        starts with it; their timers fire on nothing."""
         effects: list[Effect] = []
-        for partition in [p for p in self.hosted if p.startswith(root)]:
+        for partition in [p for p in self.hosted if p == root or not exact and p.startswith(root)]:
             del self.hosted[partition], self.replicas[partition]
             self.splitting.discard(partition)
+            self.traffic.pop(partition, None)
             effects.append(Persist(Unhosted(partition)))
         return effects
 
@@ -345,7 +367,7 @@ class StorageNode:
             return []
         effects: list[Effect] = [Announce("partition_split", (
             ("partition", parent), ("table", self.hosted[parent].table),
-            ("at", format(split.at, "032x")), ("children", (split.left, split.right))))]
+            ("position", format(split.at, "032x")), ("children", (split.left, split.right))))]
         hosted = self.hosted[parent]
         for child, key_range in zip((split.left, split.right),
                                     store.key_range.split_at(split.at), strict=True):
@@ -396,7 +418,10 @@ class StorageNode:
 
     def _size_split(self, partition: PartitionId, store: PartitionStore) -> SplitPoint | None:
         limit, table = self.config.split_size, self.hosted[partition].table
-        if limit is None or store.btree.size(table) <= limit:
+        if limit is None or partition not in self.written:
+            return None  # no write since the last check: its size has not changed
+        self.written.discard(partition)
+        if store.btree.size(table) <= limit:
             return None
         # None for one item collection: there is nothing to divide.
         return split_for_size([(position_of(e.key), e.size) for e in store.btree.scan(table)],
@@ -420,6 +445,7 @@ class StorageNode:
 
     def _report(self) -> list[Effect]:
         """Tell the metadata service what this node hosts and leads (§6.6)."""
+        self.reported = self.now
         statuses = []
         for partition, replica in self.replicas.items():
             hosted, store = self.hosted[partition], self.store(partition)

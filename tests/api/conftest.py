@@ -12,12 +12,15 @@ from collections.abc import Iterator
 import pytest
 from apitools import Server, make_client, serve_args, start_server
 
+from dynamo.cli.launch import report_splits
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     """One in-memory server for the whole test file (or as DYNAMO_LAB_SERVE_ARGS says)."""
     running = start_server(*serve_args())
     yield running
+    report_splits(running.url)
     running.stop()
 
 

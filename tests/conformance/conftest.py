@@ -21,7 +21,7 @@ import orjson
 import pytest
 from cases import TABLES
 
-from dynamo.cli.launch import serve_args, start_server
+from dynamo.cli.launch import report_splits, serve_args, start_server
 from dynamo.cli.sigv4 import Signer
 
 REGION = "us-east-1"
@@ -59,6 +59,8 @@ def dynamo() -> Iterator[RawClient]:
             status, answer = client.call("DescribeTable", {"TableName": definition["TableName"]})
             assert answer["Table"]["TableStatus"] == "ACTIVE", answer
         yield client
+        report_splits(server.url)
     finally:
         client.close()
         server.stop()
+
