@@ -2,8 +2,9 @@
 
 `dynamo serve` runs the paper's fleet in miniature inside one process: N
 storage nodes in Z availability zones, each hosting replicas of many
-partitions (`dynamo.partitioning.StorageNode`), one request router and the
-metadata service. They are the sans-IO nodes the simulator steps, driven
+partitions (`dynamo.partitioning.StorageNode`), one request router, the
+metadata service and autoadmin's balancer, which moves replicas to even out
+the nodes. They are the sans-IO nodes the simulator steps, driven
 here on the running asyncio loop with real parts around them:
 
 * **a storage node's disk**: one write-ahead log (`dynamo.wal`) shared by all
@@ -60,6 +61,7 @@ from dynamo.contract import (
     TimerFired,
 )
 from dynamo.net.group import paxos_codec
+from dynamo.partitioning.autoadmin import Balancer
 from dynamo.partitioning.messages import Forward, Forwarded, Unreachable
 from dynamo.partitioning.metadata import MetadataService
 from dynamo.partitioning.partition_map import PartitionId
@@ -70,7 +72,7 @@ from dynamo.storage.btree import BTree
 from dynamo.wal import WriteAheadLog
 from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy
 
-ROUTER, METADATA, API = "router", "memds", "api"
+ROUTER, METADATA, AUTOADMIN, API = "router", "memds", "autoadmin", "api"
 REQUEST_S = 30.0  # a safety net: the router answers every request within its deadline
 
 
@@ -147,6 +149,8 @@ class Fleet:
         self.router = RequestRouter(ROUTER, random.Random(), settings.router)
         self.hosts[METADATA] = _Host(METADATA, None, lambda records: self.metadata)
         self.hosts[ROUTER] = _Host(ROUTER, None, lambda records: self.router)
+        self.balancer = Balancer(AUTOADMIN, self.zones, METADATA)
+        self.hosts[AUTOADMIN] = _Host(AUTOADMIN, None, lambda records: self.balancer)
         self._epoch = time.monotonic()
         self._requests = itertools.count(1)
         self._futures: dict[int, asyncio.Future[Any]] = {}
@@ -252,8 +256,10 @@ class Fleet:
             return records + [r for kept in disk.tagged.values() for r in kept]
         for lsn, payload in disk.log.replay():
             record = self.codec.loads(payload)
-            self._note_position(disk, record, lsn)
-            records.append(record)
+            hosted = disk.hosted.get(record.partition)
+            if hosted is not None and record.incarnation == hosted.incarnation:
+                self._note_position(disk, record, lsn)  # an earlier hosting's: garbage
+                records.append(record)
         return records
 
     # --- the driver --------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dynamo.contract import Node, NodeFactory, NodeId, Rng
+from dynamo.partitioning.autoadmin import Balancer
 from dynamo.partitioning.keyspace import KEY_SPACE
 from dynamo.partitioning.metadata import MetadataService, RegisterTable
 from dynamo.partitioning.partition_map import PartitionId
@@ -25,7 +26,7 @@ from dynamo.paxos.operations import KV_TABLE
 from dynamo.paxos.replica import PaxosConfig
 from dynamo.storage.btree import BTree
 
-METADATA = "memds"
+METADATA, AUTOADMIN = "memds", "autoadmin"
 ROOT: PartitionId = "p"  # a table's first partition; its children are p0 and p1, and so on
 
 
@@ -39,6 +40,12 @@ class FleetConfig:
     check_ms: float = 200.0
     compact_ms: float = 1000.0
     split_rate: float | None = None
+    balance: bool = False  # run autoadmin's balancer, which moves replicas (§4.3)
+
+    @property
+    def zones(self) -> dict[NodeId, str]:
+        """Storage nodes in zones az1, az2, az3, round robin."""
+        return {n: f"az{i % 3 + 1}" for i, n in enumerate(self.storage_nodes)}
     # Simulated links answer in milliseconds: give up on an attempt after 250 ms.
     router: RouterConfig = RouterConfig(attempt_ms=250.0, deadline_ms=1500.0)
 
@@ -74,7 +81,12 @@ def fleet_factories(config: FleetConfig, paxos: PaxosConfig,
     def router(id: NodeId, records: Sequence[Any], rng: Rng) -> Node:
         return router_class(id, rng, config.router)
 
+    def autoadmin(id: NodeId, records: Sequence[Any], rng: Rng) -> Node:
+        return Balancer(id, config.zones, METADATA, poll_ms=config.check_ms)
+
     factories: dict[NodeId, NodeFactory] = {n: storage_node for n in config.storage_nodes}
     factories[METADATA] = metadata
+    if config.balance:
+        factories[AUTOADMIN] = autoadmin
     factories.update({r: router for r in config.routers})
     return factories

@@ -87,3 +87,61 @@ class Unreachable:
     connection: the node is down). Nothing was asked, so trying elsewhere is safe."""
 
     node: NodeId
+
+
+@dataclass(frozen=True)
+class PlacementRequest(Message):
+    """Autoadmin asks the metadata service where every partition's replicas are."""
+
+
+@dataclass(frozen=True)
+class PlacedPartition:
+    """One live partition as the metadata service knows it."""
+
+    partition: PartitionId
+    table: str
+    low: int
+    high: int
+    members: tuple[NodeId, ...]
+    hosted_by: tuple[NodeId, ...]  # the nodes that report a replica of it
+    leader: NodeId | None
+
+
+@dataclass(frozen=True)
+class Placement(Message):
+    """Every live partition's replicas: what autoadmin balances from."""
+
+    partitions: tuple[PlacedPartition, ...]
+
+
+@dataclass(frozen=True)
+class HostReplica(Message):
+    """Autoadmin asks a node to host a new, passive replica of a partition (a move's
+    first step): it joins the group once the group adds it."""
+
+    partition: PartitionId
+    table: str
+    low: int
+    high: int
+    members: tuple[NodeId, ...]
+
+
+@dataclass(frozen=True)
+class ChangeMembers(Message):
+    """Autoadmin asks the node leading `partition` to propose a membership change.
+
+    `once_caught_up`: propose it only once that member has applied nearly all
+    the log (a move removes the old replica only after the new one has caught up).
+    """
+
+    partition: PartitionId
+    change: Any
+    once_caught_up: NodeId | None = None
+
+
+@dataclass(frozen=True)
+class DropReplica(Message):
+    """Autoadmin tells a node its replica of `partition` was removed from the group (a
+    move's last step): a removed replica may never hear of its removal from the log."""
+
+    partition: PartitionId

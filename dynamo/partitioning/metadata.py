@@ -25,7 +25,15 @@ from typing import Any
 
 from dynamo.contract import ClientRequest, Effect, Event, NodeId, Receive, Reply, Send
 from dynamo.partitioning.keyspace import KeyRange
-from dynamo.partitioning.messages import MapReply, MapRequest, PartitionReport, PartitionStatus
+from dynamo.partitioning.messages import (
+    MapReply,
+    MapRequest,
+    PartitionReport,
+    PartitionStatus,
+    PlacedPartition,
+    Placement,
+    PlacementRequest,
+)
 from dynamo.partitioning.partition_map import Partition, PartitionId, PartitionMap
 from dynamo.paxos.operations import Ok
 
@@ -75,6 +83,8 @@ class MetadataService:
             elif type(message) is MapRequest:
                 self.requests += 1
                 return [Send(event.src, MapReply(message.table, self.maps.get(message.table)))]
+            elif type(message) is PlacementRequest:
+                return [Send(event.src, self.placement())]
         elif kind is ClientRequest:
             op = event.operation
             if type(op) is RegisterTable:
@@ -129,7 +139,10 @@ class MetadataService:
         if status.split is not None and status.partition not in self.splits:
             self.splits[status.partition] = status.split
             changed = True
-        if self.members.get(status.partition) != status.members:
+        # The members as the leader applied them; any node's until a leader has reported
+        # (a replica removed from its group may never hear of it, and goes on reporting).
+        if (status.leads or status.partition not in self.members) and \
+                self.members.get(status.partition) != status.members:
             self.members[status.partition] = status.members
             changed = True
         if status.leads:
@@ -150,6 +163,16 @@ class MetadataService:
                                n in self.hosted_by.get(right, set()) for n in members):
                 found.append((parent, tuple(sorted(holders))))
         return found
+
+    def placement(self) -> Placement:
+        """Every live partition of every table, with its members and who hosts it."""
+        placed = []
+        for table_map in self.maps.values():
+            for p in table_map.partitions:
+                placed.append(PlacedPartition(
+                    p.id, p.table, p.key_range.low, p.key_range.high, p.replicas,
+                    tuple(sorted(self.hosted_by.get(p.id, ()))), p.leader))
+        return Placement(tuple(placed))
 
     # --- the map ---------------------------------------------------------------------
 

@@ -12,6 +12,10 @@ subclass, kept out of the code students read:
     router_retries_unknown      a router retries a write whose replica never
                                 answered: if the first attempt was applied, the
                                 write happens twice
+    children_start_at_slot_zero a split's children start from slot 0 with the
+                                parent's items: a replica moved in later is sent
+                                the log from slot 1, which never held them (found
+                                by the partition-moves scenario, then fixed)
 """
 
 from __future__ import annotations
@@ -62,7 +66,14 @@ def _node_with(store: type[PartitionStore]) -> type[StorageNode]:
     return type(f"StorageNodeWith{store.__name__}", (StorageNode,), {"store_class": store})
 
 
+class ChildrenStartAtSlotZero(StorageNode):
+    """Children seeded as the state before slot 1, not as slot 1's state."""
+
+    child_base = 0  # the bug: a new member's log shipping starts at slot 1
+
+
 PLANTED_BUGS: dict[str, tuple[type[StorageNode], type[RequestRouter]]] = {
+    "children_start_at_slot_zero": (ChildrenStartAtSlotZero, RequestRouter),
     "split_keeps_serving": (_node_with(SplitKeepsServing), RequestRouter),
     "split_drops_silently": (_node_with(SplitDropsSilently), RequestRouter),
     "router_retries_unknown": (StorageNode, RouterRetriesUnknown),

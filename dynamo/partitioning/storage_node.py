@@ -32,7 +32,7 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dynamo.contract import (
@@ -53,8 +53,11 @@ from dynamo.contract import (
 )
 from dynamo.partitioning.keyspace import KeyRange, position_of
 from dynamo.partitioning.messages import (
+    ChangeMembers,
+    DropReplica,
     Forward,
     Forwarded,
+    HostReplica,
     PartitionReport,
     PartitionStatus,
     PeerMessage,
@@ -63,7 +66,6 @@ from dynamo.partitioning.partition_map import PartitionId
 from dynamo.partitioning.partition_store import (
     PartitionStore,
     Split,
-    SplitRecord,
     WrongPartition,
 )
 from dynamo.partitioning.router import key_of
@@ -79,19 +81,27 @@ from dynamo.storage.btree import BTree
 
 CHECK_TIMER = "node:check"
 SEEN_WINDOW = 4096  # requests remembered, to take each once
+CHILD_BASE = 1  # the slot a split's child starts from (its items are that slot's state)
+CAUGHT_UP_SLACK = 10  # log slots a new member may lag and still count as caught up
 SELF = "node:self"  # the client name of requests a node makes of its own replicas
 Disk = Callable[[NodeId, PartitionId], BTree]
 
 
 @dataclass(frozen=True)
 class Hosted:
-    """A persisted record: this node hosts a replica of `partition`."""
+    """A persisted record: this node hosts a replica of `partition`.
+
+    `incarnation` tells this hosting from an earlier one of the same partition on
+    this node (a replica moved away and back): only its own records rebuild it.
+    """
 
     partition: PartitionId
     table: str
     low: int
     high: int
     members: tuple[NodeId, ...]
+    incarnation: int = 0
+    children_made: bool = False  # split, and its children made here (never made again)
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,7 @@ class Tagged:
 
     partition: PartitionId
     record: Any
+    incarnation: int = 0
 
 
 @dataclass(frozen=True)
@@ -166,6 +177,7 @@ class StorageNode:
     """The replicas of many partitions, behind one node id."""
 
     store_class: type[PartitionStore] = PartitionStore
+    child_base: int = CHILD_BASE
 
     def __init__(self, id: NodeId, records: Sequence[Any], rng: Rng, config: NodeConfig,
                  disk: Disk) -> None:
@@ -190,9 +202,11 @@ class StorageNode:
             elif type(record) is Unhosted:
                 self.hosted.pop(record.partition, None)
             elif type(record) is Tagged:
-                tagged.setdefault(record.partition, []).append(record.record)
+                tagged.setdefault(record.partition, []).append(record)
         for partition, hosted in self.hosted.items():
-            self.replicas[partition] = self._open(hosted, tagged.get(partition, ()))
+            own = [t.record for t in tagged.get(partition, ())
+                   if t.incarnation == hosted.incarnation]
+            self.replicas[partition] = self._open(hosted, own)
 
     @property
     def id(self) -> NodeId:
@@ -231,8 +245,9 @@ class StorageNode:
             effects += self._to_replica(partition, Start())
         for partition in list(self.replicas):
             split = self.store(partition).split
-            if split is not None and not self._children_hosted(split):  # left unfinished
+            if split is not None and not self.hosted[partition].children_made:  # unfinished
                 effects += self._make_children(partition)
+            effects += self._membership_followed(partition)
         return effects + self._report() + [SetTimer(CHECK_TIMER, self.config.check_ms)]
 
     def _on_receive(self, src: NodeId, message: Any) -> list[Effect]:
@@ -241,6 +256,21 @@ class StorageNode:
             if message.partition not in self.replicas:
                 return []  # not hosted here (yet): the sender's leader will catch it up
             return self._to_replica(message.partition, Receive(src, message.message))
+        if kind is HostReplica:
+            # Passive until the group adds it: a new replica that counted itself a member
+            # could vote, with nothing remembered, in a group it is not part of.
+            members = tuple(m for m in message.members if m != self._id)
+            effects = self._host(Hosted(message.partition, message.table, message.low,
+                                        message.high, members))
+            return effects + self._report() if effects else []
+        if kind is ChangeMembers:
+            return self._change_members(message)
+        if kind is DropReplica:
+            replica = self.replicas.get(message.partition)
+            if replica is None or replica.leader is not None:
+                return []
+            return [Announce("replica_removed", (("partition", message.partition),)),
+                    *self._unhost(message.partition, exact=True), *self._report()]
         if kind is Forward:
             if self._seen_before(src, message.request_id):
                 return []  # a duplicate: the first copy is being answered
@@ -250,6 +280,19 @@ class StorageNode:
             return self._to_replica(message.partition,
                                     ClientRequest(src, message.request_id, message.operation))
         return []
+
+    def _change_members(self, message: ChangeMembers) -> list[Effect]:
+        """Propose autoadmin's membership change, if this node leads the partition and
+        the member it waits for has caught up; else do nothing: autoadmin asks again."""
+        replica = self.replicas.get(message.partition)
+        if replica is None or replica.leader is None:
+            return []
+        waits_for = message.once_caught_up
+        behind = replica.log.commit_index - replica.leader.applied.get(waits_for or "", -1)
+        if waits_for is not None and behind > CAUGHT_UP_SLACK:
+            return []
+        request = ClientRequest(SELF, next(self._requests), message.change)
+        return self._to_replica(message.partition, request)
 
     def _seen_before(self, src: NodeId, request_id: int) -> bool:
         """Whether a request was delivered already (contract rule 4: messages may be
@@ -294,9 +337,25 @@ class StorageNode:
         replica = self.replicas[partition]
         effects = self._wrap(partition, replica.step(self.now, event))
         split = self.store(partition).split
-        if split is not None and not self._children_hosted(split):  # applied, or installed
+        if split is not None and not self.hosted[partition].children_made:  # applied/installed
             effects += self._make_children(partition)
-        return effects
+        return effects + self._membership_followed(partition)
+
+    def _membership_followed(self, partition: PartitionId) -> list[Effect]:
+        """Keep the Hosted record's members in step with the group's, as far as this node
+        goes: a replica moved in records that it is a member now; one that the group
+        removed (a move's last step, §4.3) goes, with its B-tree."""
+        hosted, replica = self.hosted.get(partition), self.replicas.get(partition)
+        if hosted is None or replica is None:
+            return []
+        member, recorded = self._id in replica.members, self._id in hosted.members
+        if member and not recorded:
+            self.hosted[partition] = updated = replace(hosted, members=replica.members)
+            return [Persist(updated)]
+        if recorded and not member:
+            return [Announce("replica_removed", (("partition", partition),)),
+                    *self._unhost(partition, exact=True)]
+        return []
 
     def _wrap(self, partition: PartitionId, effects: list[Effect]) -> list[Effect]:
         """A replica's effects, addressed and tagged with its partition, in order (rule 2)."""
@@ -307,7 +366,8 @@ class StorageNode:
             if kind is Send:
                 out.append(Send(effect.dst, PeerMessage(partition, effect.message)))
             elif kind is Persist:
-                out.append(Persist(Tagged(partition, effect.record)))
+                out.append(Persist(Tagged(partition, effect.record,
+                                          self.hosted[partition].incarnation)))
             elif kind is SetTimer:
                 out.append(SetTimer(f"{partition}|{effect.name}", effect.delay_ms))
             elif kind is CancelTimer:
@@ -321,8 +381,8 @@ class StorageNode:
                 out.append(Announce(effect.kind, (*effect.detail, ("partition", partition))))
                 if effect.kind == "committed":
                     self.written.add(partition)  # its size is worth checking again
-                if effect.kind == "elected":
-                    later += self._report()
+                if effect.kind in ("elected", "membership_changed"):
+                    later += self._report()  # the metadata service hears of it at once
         return out + later
 
     # --- hosting and splitting ------------------------------------------------------
@@ -334,10 +394,17 @@ class StorageNode:
             store.set_members(0, hosted.members)
         return Replica(self._id, hosted.members, records, self.rng, self.config.paxos, store)
 
-    def _host(self, hosted: Hosted) -> list[Effect]:
-        """Start a replica of a partition here, once its `Hosted` record is durable."""
+    def _host(self, hosted: Hosted, seeded: bool = False) -> list[Effect]:
+        """Start a replica of a partition here, once its `Hosted` record is durable.
+
+        A new incarnation, with an empty B-tree unless a split has just `seeded` it:
+        nothing of an earlier hosting of the partition here is taken for its state.
+        """
         if hosted.partition in self.hosted:
             return []
+        if not seeded:
+            self.disk(self._id, hosted.partition).replace_all([], 0)
+        hosted = replace(hosted, incarnation=self.rng.randrange(1, 1 << 62))
         self.hosted[hosted.partition] = hosted
         replica = self.replicas[hosted.partition] = self._open(hosted, ())
         return [Persist(hosted), *self._wrap(hosted.partition, replica.step(self.now, Start()))]
@@ -363,8 +430,10 @@ class StorageNode:
         store = self.store(parent)
         split = store.split
         assert split is not None
+        # Made once: a child moved away later must not be made here again from the parent.
+        self.hosted[parent] = done = replace(self.hosted[parent], children_made=True)
         if self._id not in split.members:
-            return []
+            return [Persist(done)]
         effects: list[Effect] = [Announce("partition_split", (
             ("partition", parent), ("table", self.hosted[parent].table),
             ("position", format(split.at, "032x")), ("children", (split.left, split.right))))]
@@ -373,17 +442,16 @@ class StorageNode:
                                     store.key_range.split_at(split.at), strict=True):
             if child in self.hosted:
                 continue
+            # The child starts from slot 1, not 0: its log begins after that state, so a
+            # replica that joins it later (a move) is sent a snapshot of these items, not
+            # a log from slot 1 that never held them.
             btree = self.disk(self._id, child)
-            btree.replace_all(store.child_items(key_range), 0)
-            PartitionStore(btree, child, key_range).set_members(0, split.members)
+            btree.replace_all(store.child_items(key_range), self.child_base)
+            PartitionStore(btree, child, key_range).set_members(self.child_base, split.members)
             btree.sync()
             effects += self._host(Hosted(child, hosted.table, key_range.low, key_range.high,
-                                         split.members))
-        return effects + self._report()
-
-    def _children_hosted(self, split: SplitRecord) -> bool:
-        return self._id not in split.members or (split.left in self.hosted
-                                                  and split.right in self.hosted)
+                                         split.members), seeded=True)
+        return effects + [Persist(done)] + self._report()
 
     def _observe(self, partition: PartitionId, operation: Any) -> None:
         """Count a request against its key, for choosing where to split (§4.4)."""
@@ -400,7 +468,7 @@ class StorageNode:
         """Ask each partition this node leads to split if it is too big (split for size,
         §4) or its traffic runs hot where a split divides it (split for consumption, §4.4)."""
         effects: list[Effect] = []
-        for partition, replica in self.replicas.items():
+        for partition, replica in list(self.replicas.items()):
             store = self.store(partition)
             if replica.leader is None:
                 self.splitting.discard(partition)  # deposed: its Split may never be answered

@@ -167,6 +167,19 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              network=NetworkConfig(loss=0.02, duplicate=0.02, reorder=0.05),
              duration_ms=4000.0, settle_ms=2000.0, final_read_ms=5000.0,
              fleet=FleetConfig(split_size=40)),
+    Scenario("partition-moves", "five storage nodes: a table splits on the first three and "
+             "autoadmin moves replicas to the other two (add the new replica, let it catch "
+             "up, remove the old one), while nodes crash, links partition and lose "
+             "messages (§4.3)",
+             workload=Workload(clients=4, operations=30, keys=10,
+                               client=ClientConfig(timeout_ms=1900.0)),
+             nemesis=NemesisConfig(kinds=("crash", "partition", "one_way"),
+                                   duration_ms=(100.0, 1500.0)),
+             network=NetworkConfig(loss=0.02, duplicate=0.02, reorder=0.05),
+             nodes=("n1", "n2", "n3", "n4", "n5"),
+             duration_ms=4000.0, settle_ms=2000.0, final_read_ms=5000.0,
+             fleet=FleetConfig(storage_nodes=("n1", "n2", "n3", "n4", "n5"), split_size=40,
+                               balance=True)),
 )}
 
 
@@ -191,6 +204,7 @@ class RunResult:
     elections: int = 0
     healing: tuple[str, ...] = ()  # the healing steps announced, in order (logreplica-heal)
     splits: int = 0  # partitions split (partition-splits)
+    moves: int = 0  # replicas moved to another node (partition-moves)
 
 
 class PaxosAdapter:
@@ -312,7 +326,8 @@ def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace:
                      chosen_ops, sim.trace, failover_time(sim.stats, history), sim.now,
                      scenario.invariants, elections(sim.announcements),
                      tuple(a.kind for _, _, a in sim.announcements if a.kind in HEALING_STEPS),
-                     splits(sim.announcements))
+                     splits(sim.announcements),
+                     sum(1 for _, _, a in sim.announcements if a.kind == "replica_removed"))
 
 
 HEALING_STEPS = ("replica_unresponsive", "log_replica_added", "replacement_added",

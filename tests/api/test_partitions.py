@@ -176,3 +176,32 @@ def test_new_tables_spread_over_the_nodes_in_three_zones() -> None:
         assert [n["replicas"] for n in shown["nodes"]] == [3] * 6  # 18 replicas, 6 nodes
     finally:
         server.stop()
+
+
+def test_autoadmin_moves_replicas_to_new_nodes_while_clients_write() -> None:
+    """§4.3: a table split on three of five nodes is spread over all five by moving
+    replicas (add the new one, let it catch up, remove the old one); writers see no
+    error and every write is read back."""
+    server = start_server("--in-memory", "--nodes", "5", "--split-size", "6000")
+    try:
+        create_table(make_client(server.url), "moving")
+        fill(server, "moving")
+        deadline = time.monotonic() + 30
+        while True:
+            nodes = {n["id"]: n["replicas"] for n in state(server.url)["nodes"]}
+            if nodes["n4"] and nodes["n5"]:
+                break
+            assert time.monotonic() < deadline, f"no replica moved: {nodes}"
+            fill(server, "moving")  # write on while the moves go on
+        kinds = [e["kind"] for e in events(server.url)]
+        assert "move_started" in kinds and "replica_removed" in kinds
+        client = make_client(server.url)
+        for i in range(ITEMS):
+            got = client.get_item(TableName="moving", Key={"pk": {"S": f"k{i:04d}"}},
+                                  ConsistentRead=True)
+            assert got["Item"]["v"]["S"] == VALUE
+        zones = {n["id"]: n["zone"] for n in state(server.url)["nodes"]}
+        for partition in partitions(server.url, "moving"):
+            assert len({zones[r["node"]] for r in partition["replicas"]}) == 3
+    finally:
+        server.stop()

@@ -222,7 +222,9 @@ def test_host_partition_persists_hosted_before_anything_else_and_starts_a_replic
     node = StorageNode("n1", [], random.Random(1), NodeConfig(), lambda n, p: BTree(None))
     node.step(0.0, Start())
     effects = node.step(1.0, ClientRequest("control", 7, ROOT))
-    assert effects[0] == Persist(Hosted("p", TABLE, 0, KEY_SPACE, NODES))
+    [hosted] = [e.record for e in effects[:1] if type(e) is Persist]
+    assert hosted == Hosted("p", TABLE, 0, KEY_SPACE, NODES, hosted.incarnation)
+    assert hosted.incarnation != 0  # a new hosting, told from any earlier one here
     assert effects[-1] == Reply("control", 7, Ok())
     assert any(type(e) is SetTimer and e.name == "p|election" for e in effects)  # its timers
     assert set(node.replicas) == {"p"} and node.replicas["p"].members == NODES
@@ -378,8 +380,10 @@ def test_a_node_restarted_after_the_split_but_before_hosting_the_children_makes_
     fleet, leader = running()
     at = split(fleet, leader)
     victim = next(n for n in NODES if n != leader)
+    # Lost with the children's records: the parent's later record that they were made.
     fleet.records[victim] = [r for r in fleet.records[victim]
-                             if not (type(r) in (Hosted, Tagged) and r.partition != "p")]
+                             if not (type(r) in (Hosted, Tagged) and r.partition != "p")
+                             and not (type(r) is Hosted and r.children_made)]
     for child in ("p0", "p1"):  # nothing of the children was made durable
         fleet.disks[(victim, child)] = BTree(None)
     before_start = StorageNode(victim, list(fleet.records[victim]), random.Random(2),
@@ -389,4 +393,5 @@ def test_a_node_restarted_after_the_split_but_before_hosting_the_children_makes_
     fleet.boot(victim)
     assert set(fleet.nodes[victim].hosted) == {"p", "p0", "p1"}
     assert_children_hold_the_parents_halves(fleet, at)
-    assert [r.partition for r in fleet.records[victim] if type(r) is Hosted] == ["p", "p0", "p1"]
+    assert [r.partition for r in fleet.records[victim]
+            if type(r) is Hosted and not r.children_made] == ["p", "p0", "p1"]
