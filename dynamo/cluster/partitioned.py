@@ -74,6 +74,7 @@ class PartitionedNode(ControlPlane):
         self._tables: dict[tuple[str, str], TableRef] = {}
         self._started = False
         self._collector: asyncio.Task[None] | None = None
+        self._served: dict[PartitionId, tuple[float, list[int]]] = {}  # when, [reads, writes]
 
     async def start(self) -> None:
         """Boot the fleet, tell the metadata service every table, finish cut-short work."""
@@ -265,7 +266,21 @@ class PartitionedNode(ControlPlane):
         return {"table": table, "partition": partition.id,
                 "key_range": list(partition.key_range.hex()), "leader": leader,
                 "ballot": ballot, "replicas": replicas, "items": items, "size_bytes": size,
-                "status": "active"}
+                **self._rates(partition), "status": "active"}
+
+    def _rates(self, partition: Partition) -> dict[str, float]:
+        """Reads and writes a second the partition's replicas took since the last state."""
+        nodes = [self.fleet.storage(n) for n in partition.replicas]
+        served = [sum(node.served.get(partition.id, [0, 0])[i] for node in nodes
+                      if node is not None) for i in (0, 1)]
+        now = time.monotonic()
+        before = self._served.get(partition.id)
+        self._served[partition.id] = (now, served)
+        if before is None or now <= before[0]:
+            return {"reads_per_s": 0.0, "writes_per_s": 0.0}
+        elapsed = now - before[0]
+        return {"reads_per_s": round(max(0, served[0] - before[1][0]) / elapsed, 1),
+                "writes_per_s": round(max(0, served[1] - before[1][1]) / elapsed, 1)}
 
     def admin_fault(self, fault: dict[str, Any]) -> dict[str, Any]:
         """Kill or restart a storage node, cut a link one way, or heal every link.

@@ -76,7 +76,8 @@ from dynamo.partitioning.split_point import (
     split_for_size,
 )
 from dynamo.paxos import PaxosConfig, Replica
-from dynamo.paxos.operations import Ok
+from dynamo.paxos.operations import SHORTHAND, Ok, from_shorthand
+from dynamo.paxos.statemachine import is_read
 from dynamo.storage.btree import BTree
 
 CHECK_TIMER = "node:check"
@@ -190,6 +191,7 @@ class StorageNode:
         self.splitting: set[PartitionId] = set()
         self.written: set[PartitionId] = set()  # partitions with writes since their last check
         self.traffic: dict[PartitionId, KeyDistribution] = {}  # in memory: recent only
+        self.served: dict[PartitionId, list[int]] = {}  # [reads, writes] taken (admin state)
         self.seen: OrderedDict[tuple[NodeId, int], None] = OrderedDict()
         self._requests = itertools.count(1)
         self.now = 0.0
@@ -277,6 +279,8 @@ class StorageNode:
             if message.partition not in self.replicas:
                 return [Send(src, Forwarded(message.request_id, WrongPartition(message.partition)))]
             self._observe(message.partition, message.operation)
+            counts = self.served.setdefault(message.partition, [0, 0])
+            counts[0 if is_read(_item_operation(message.operation)) else 1] += 1
             return self._to_replica(message.partition,
                                     ClientRequest(src, message.request_id, message.operation))
         return []
@@ -523,3 +527,7 @@ class StorageNode:
                 replica.leader is not None, replica.acceptor.promised,
                 None if split is None else (split.at, split.left, split.right)))
         return [Send(self.config.metadata, PartitionReport(self._id, tuple(statuses)))]
+
+
+def _item_operation(op: Any) -> Any:
+    return from_shorthand(op) if type(op) in SHORTHAND else op

@@ -205,3 +205,17 @@ def test_autoadmin_moves_replicas_to_new_nodes_while_clients_write() -> None:
             assert len({zones[r["node"]] for r in partition["replicas"]}) == 3
     finally:
         server.stop()
+
+
+def test_the_admin_state_shows_each_partitions_request_rates(server: Server,
+                                                            split_table: str) -> None:
+    """DESIGN "Observability": each partition's reads and writes a second since the last
+    look, as its replicas counted them."""
+    client = make_client(server.url)
+    partitions(server.url, split_table)  # the rates count from here
+    for i in range(60):
+        client.get_item(TableName=split_table, Key={"pk": {"S": f"k{i:04d}"}})
+    client.put_item(TableName=split_table, Item={"pk": {"S": "k0000"}, "v": {"S": VALUE}})
+    found = partitions(server.url, split_table)
+    assert sum(p["reads_per_s"] for p in found) > 0 and sum(p["writes_per_s"] for p in found) > 0
+    assert sum(p["reads_per_s"] > 0 for p in found) >= 2  # the reads spread over partitions
