@@ -1,10 +1,11 @@
 """The cluster layer: how storage nodes are assembled into one DynamoDB.
 
-`dynamo serve` runs a `ReplicatedNode` by default: one partition's
-replication group of three replicas in three zones, embedded in the server
-process (`group.py`), behind the control plane (`control.py`);
-`--processes` runs a `ProcessNode`, the same with each replica a process of
-its own over TCP (`processes.py`). `--nodes 1`
+`dynamo serve` runs a `PartitionedNode` by default (`partitioned.py`): a
+fleet of storage nodes hosting the replicas of every table's partitions, a
+request router, the metadata service and autoadmin's balancer, embedded in
+the server process (`fleet.py`), behind the control plane (`control.py`).
+`--processes` runs a `ProcessNode` (`processes.py`): one replication group,
+without partitions, each replica a process of its own over TCP. `--nodes 1`
 runs a `SingleNode`, one unreplicated replica, for comparison. Each is a
 `Database` to the API: the control plane's table operations, and the data
 plane's typed requests (`dynamo.paxos.operations`).

@@ -5,7 +5,8 @@ DynamoDB keeps table definitions apart from the items, in its control plane
 partitions' replication groups. `ControlPlane` is that split for the lab: the
 catalog of table definitions (`dynamo.storage.catalog`) and the rules of the
 table operations, shared by every kind of database `dynamo serve` can run
-(`SingleNode`, one B-tree; `ReplicatedNode`, a Paxos group). What differs,
+(`SingleNode`, one B-tree; `PartitionedNode`, a fleet of partitions;
+`ReplicatedNode`, one Paxos group of processes). What differs,
 how a table's items are dropped and counted, each subclass says.
 
 The control plane is asynchronous in DynamoDB: CreateTable answers CREATING

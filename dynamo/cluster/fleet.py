@@ -18,10 +18,12 @@ here on the running asyncio loop with real parts around them:
   after `link_delay_ms`), unless a fault has cut that link.
 
 Contract rule 2 ("a Persist is durable before any later effect runs") is
-kept as the replication group driver keeps it (`group.py`): a step's records
-are queued with the effects that follow them, a thread per storage node
-writes and fsyncs everything queued in one go, and only then are the
-effects carried out. fsync never runs on the event loop.
+kept with group commit off the loop: a step's records are queued with the
+effects that follow them, a thread per storage node writes and fsyncs
+everything queued in one go, and only then are the effects carried out. So a
+replica answers `Accepted` only once its log holds the entry, and a leader
+answers its client only once a quorum's logs do (§3), while many requests,
+of many partitions, share each fsync. fsync never runs on the event loop.
 
 The log is dropped behind the B-trees: every replica marks its log as held
 by its B-tree on a period (`StorageNode` compaction), and once every replica

@@ -2,8 +2,8 @@
 
 The paper's DynamoDB is a fleet (§3): request routers, a metadata service,
 storage nodes replicating each partition three ways with Paxos. `dynamo serve`
-runs that replicated group by default (`ReplicatedNode`); `dynamo serve
---nodes 1` runs this instead: one B-tree file (SQLite) holding every table's
+runs that fleet by default (`PartitionedNode`); `dynamo serve --nodes 1` runs
+this instead: one B-tree file (SQLite) holding every table's
 items, the catalog beside it, and the per-item semantics of
 `dynamo.storage.table` — a faithful DynamoDB *to its clients*, without
 replication, for comparison.

@@ -1,7 +1,7 @@
 """ProcessNode: the replication group's replicas as processes of their own (§3, §6.1).
 
-`dynamo serve --processes` runs what `ReplicatedNode` runs, with one change:
-each storage replica is its own operating-system process (`python -m
+`dynamo serve --processes` runs one replication group, without partitions
+(`ReplicatedNode`), each storage replica its own operating-system process (`python -m
 dynamo.net node`), with its own write-ahead log and its own on-disk B-tree,
 talking to its peers over TCP (`dynamo.net`). The serve process keeps the
 front end: the API, the control plane (the catalog of tables, as DynamoDB's

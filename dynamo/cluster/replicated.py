@@ -1,8 +1,9 @@
-"""ReplicatedNode: the database as one partition's replication group (§3, §5.1, §6.1).
+"""ReplicatedNode: the database as one replication group, no partitions (§3, §5.1, §6.1).
 
-This is what `dynamo serve` runs by default. Every item lives in one
-replication group of three replicas in three availability zones
-(`group.py`), and a request takes the paper's path:
+What `dynamo serve --processes` runs: every item lives in one replication
+group of three replicas in three availability zones, each replica a process
+of its own (`processes.py` opens the group), and a request takes the paper's
+path:
 
 1. the API validates the wire JSON once and hands over a typed request;
 2. this router sends it to the group's leader (writes, strong reads) or to
@@ -12,10 +13,12 @@ replication group of three replicas in three availability zones
 4. it answers once a quorum has the record in their logs; every replica
    applies it to its own B-tree.
 
-Table definitions stay in the control plane (`control.py`), in a catalog of
-their own: in DynamoDB they live in the metadata systems, not in the
-partitions. DeleteTable drops the items through the group's log, so the drop
-is ordered with the writes around it on every replica.
+(`dynamo serve` without `--processes` runs the partitioned fleet instead,
+`partitioned.py`.) Table definitions stay in the control plane
+(`control.py`), in a catalog of their own: in DynamoDB they live in the
+metadata systems, not in the partitions. DeleteTable drops the items through
+the group's log, so the drop is ordered with the writes around it on every
+replica.
 
 Observability (DESIGN "Observability is a feature"): `admin_state()` is the
 snapshot the admin endpoint serves, `events` the stream of elections, lease
@@ -33,7 +36,6 @@ from typing import Any
 
 from dynamo.cluster.control import ACTIVE, ControlPlane
 from dynamo.cluster.events import EventLog
-from dynamo.cluster.group import ReplicationGroup
 from dynamo.paxos import PaxosConfig
 from dynamo.paxos.operations import (
     DeleteItem,
@@ -64,8 +66,8 @@ class TableRef:
 class ReplicatedNode(ControlPlane):
     """The control plane, and a router in front of one replication group.
 
-    The group is embedded here; `ProcessNode` (`processes.py`) is the same router
-    in front of a group whose replicas are processes of their own (`_open_group`).
+    `ProcessNode` (`processes.py`) opens the group, whose replicas are processes
+    of their own (`_open_group`).
     """
 
     mode = "replicated"
@@ -89,8 +91,8 @@ class ReplicatedNode(ControlPlane):
 
     def _open_group(self, ids: tuple[str, ...], zones: tuple[str, ...], root: Path | None,
                     config: PaxosConfig | None, fsync: FsyncPolicy, link_delay_ms: float) -> Any:
-        return ReplicationGroup(ids, zones, root, config, fsync, self.events.append,
-                                link_delay_ms)
+        """The replication group this node routes to (`processes.py` opens one)."""
+        raise NotImplementedError
 
     async def start(self) -> None:
         """Boot the replicas on the running loop and wait for a leader to serve."""

@@ -3,9 +3,10 @@
 The paper's request routers find a partition's leader and send it the
 request; when the replica they tried no longer leads, they follow its hint,
 and while the group elects a leader or waits out an old lease they retry.
-`GroupRouter` is that behaviour, shared by the embedded group (`group.py`)
-and the group of replica processes (`processes.py`), which differ only in
-how one attempt reaches one replica (`_ask`) and which replicas are up.
+`GroupRouter` is that behaviour for the group of replica processes
+(`processes.py`): how one attempt reaches one replica (`_ask`) and which
+replicas are up are its to say. (The partitioned fleet's router is the
+sans-IO `dynamo.partitioning.RequestRouter`, with the same rule.)
 
 It keeps the rule that makes a retry safe (Maelstrom's and DynamoDB's
 definite versus indefinite outcomes): a request that was never delivered

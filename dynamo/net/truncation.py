@@ -4,9 +4,10 @@ Once the WAL is the durable record, the B-tree is a cache of it, as in ARIES:
 it records the last log position it applied in the same SQLite transaction
 as the changes. When a replica persists a `Snapshot` marker (its B-tree holds
 every slot up to the marker), the log segments holding only older records are
-redundant: a restart rebuilds from the B-tree plus the log's tail. The
-embedded group (`dynamo.cluster.group`) and a replica process
-(`dynamo.net.group.run_node`) both truncate with `truncate_behind`.
+redundant: a restart rebuilds from the B-tree plus the log's tail. A replica
+process (`dynamo.net.group.run_node`) truncates with `truncate_behind`; the
+embedded fleet's storage nodes, whose replicas share one log, truncate once
+every replica they host has marked its log (`dynamo.cluster.fleet`).
 """
 
 from __future__ import annotations
