@@ -17,12 +17,19 @@ the first DescribeTable after CreateTable shows ACTIVE.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Protocol
 
 from dynamo.storage.catalog import Catalog, TableDefinition
-from dynamo.storage.errors import ResourceInUseException, ResourceNotFoundException
+from dynamo.storage.errors import (
+    ResourceInUseException,
+    ResourceNotFoundException,
+    ValidationException,
+)
+from dynamo.storage.keys import KeySchema
 
 NOT_FOUND = "Requested resource not found"
 ACTIVE, CREATING, DELETING = "ACTIVE", "CREATING", "DELETING"
@@ -155,3 +162,94 @@ class ControlPlane:
                 or current.table_id != definition.table_id):
             raise ResourceNotFoundException(NOT_FOUND)
 
+
+FAULTS = ("kill", "restart", "cut", "heal")
+
+
+class TableRef:
+    """A table as a router knows it: its definition and key schema."""
+
+    def __init__(self, definition: TableDefinition) -> None:
+        self.definition = definition
+        self.schema: KeySchema = definition.key_schema
+
+
+class Faulty(Protocol):
+    """What the teaching faults act on: nodes that can be killed, restarted, cut off."""
+
+    def kill(self, node_id: str) -> None: ...
+
+    def restart(self, node_id: str) -> None: ...
+
+    def cut_link(self, src: str, dst: str) -> None: ...
+
+    def heal(self) -> None: ...
+
+
+class RoutedControlPlane(ControlPlane):
+    """The control plane in front of a router: the data plane's requests go to replicas.
+
+    What is the same however the replicas are run: the ACTIVE tables the data plane
+    has found (so a request skips the catalog), the writes and reads handed to the
+    router (`_send`), and the teaching faults (`admin_fault`).
+    """
+
+    _tables: dict[tuple[str, str], TableRef]
+
+    async def _send(self, request: Any) -> Any:
+        """Carry one typed request to its replicas; its result, or DynamoDB's error."""
+        raise NotImplementedError
+
+    def _fault_target(self) -> tuple[Faulty, tuple[str, ...]]:
+        """What the faults act on, and the node ids they may name."""
+        raise NotImplementedError
+
+    def _forget(self, definition: TableDefinition) -> None:
+        self._tables.pop((definition.region, definition.name), None)
+
+    def table(self, region: str, name: str) -> TableRef:
+        """The ACTIVE table `name` (ResourceNotFoundException otherwise)."""
+        ref = self._tables.get((region, name))
+        if ref is None:
+            ref = TableRef(self.active(region, name))
+            if ref.definition.status == ACTIVE:
+                self._tables[(region, name)] = ref
+        return ref
+
+    async def write(self, request: Any) -> Any:
+        """A write, to its leader; its plan once a quorum has logged it."""
+        if self._tables.get((request.table.region, request.table.name)) is None:
+            self.check_live(request.table)
+        return await self._send(request)
+
+    async def write_batch(self, requests: Sequence[Any]) -> list[Any]:
+        """BatchWriteItem's writes, each its own log record, all in flight at once."""
+        return list(await asyncio.gather(*(self.write(r) for r in requests)))
+
+    async def read(self, request: Any) -> Any:
+        """A strong read from the leader under its lease; an eventual one from any replica."""
+        return await self._send(request)
+
+    def admin_fault(self, fault: dict[str, Any]) -> dict[str, Any]:
+        """Kill or restart a node, cut a link one way, or heal every link.
+
+        Raises:
+            ValidationException: an unknown action or node.
+        """
+        action, node, to = fault.get("action"), fault.get("node"), fault.get("to")
+        target, nodes = self._fault_target()
+        if action not in FAULTS:
+            raise ValidationException(f"action must be one of {', '.join(FAULTS)}")
+        if action != "heal" and node not in nodes:
+            raise ValidationException(f"node must be one of {', '.join(nodes)}")
+        if action == "kill":
+            target.kill(node)
+        elif action == "restart":
+            target.restart(node)
+        elif action == "cut":
+            if to not in nodes or to == node:
+                raise ValidationException(f"to must be another of {', '.join(nodes)}")
+            target.cut_link(node, to)
+        else:
+            target.heal()
+        return {"ok": True, "fault": fault}

@@ -25,24 +25,23 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dynamo.cluster.control import ACTIVE, ControlPlane
+from dynamo.cluster.control import RoutedControlPlane, TableRef
 from dynamo.cluster.events import EventLog
 from dynamo.cluster.fleet import METADATA, ROUTER, Fleet, FleetSettings
-from dynamo.cluster.replicated import FAULTS, TableRef
 from dynamo.partitioning.keyspace import KEY_SPACE
 from dynamo.partitioning.metadata import DropTable, RegisterTable
 from dynamo.partitioning.partition_map import Partition, PartitionId
 from dynamo.partitioning.placement import place_replicas
 from dynamo.partitioning.router import Indefinite
 from dynamo.partitioning.storage_node import HostPartition, UnhostPartition, UnhostTable
-from dynamo.paxos.operations import DeleteItem, Ok, PutItem, Rejected, UpdateItem
+from dynamo.paxos.operations import Ok, Rejected
 from dynamo.storage.btree import BTree
 from dynamo.storage.catalog import Catalog, TableDefinition
-from dynamo.storage.errors import InternalServerError, ValidationException
+from dynamo.storage.errors import InternalServerError
 
 COLLECT_S = 1.0  # how often retired split parents are looked for
 
@@ -53,7 +52,7 @@ def root_partition(definition: TableDefinition) -> PartitionId:
     return f"t{definition.table_id.replace('-', '')[:12]}."
 
 
-class PartitionedNode(ControlPlane):
+class PartitionedNode(RoutedControlPlane):
     """The control plane in front of a fleet of storage nodes, a router and MemDS."""
 
     mode = "partitioned"
@@ -126,33 +125,7 @@ class PartitionedNode(ControlPlane):
                 size += store.btree.size(definition.tbl)
         return count, size
 
-    def _forget(self, definition: TableDefinition) -> None:
-        self._tables.pop((definition.region, definition.name), None)
-
     # --- data plane ------------------------------------------------------------------------
-
-    def table(self, region: str, name: str) -> TableRef:
-        """The ACTIVE table `name` (ResourceNotFoundException otherwise)."""
-        ref = self._tables.get((region, name))
-        if ref is None:
-            ref = TableRef(self.active(region, name))
-            if ref.definition.status == ACTIVE:
-                self._tables[(region, name)] = ref
-        return ref
-
-    async def write(self, request: PutItem | UpdateItem | DeleteItem) -> Any:
-        """Route a write to its partition's leader; its plan once a quorum has logged it."""
-        if self._tables.get((request.table.region, request.table.name)) is None:
-            self.check_live(request.table)
-        return await self._send(request)
-
-    async def write_batch(self, requests: Sequence[PutItem | DeleteItem]) -> list[Any]:
-        """BatchWriteItem's writes: each to its own partition, all in flight at once."""
-        return list(await asyncio.gather(*(self.write(r) for r in requests)))
-
-    async def read(self, request: Any) -> Any:
-        """A GetItem or Query at one partition; a Scan across its segment's partitions."""
-        return await self._send(request)
 
     async def _send(self, request: Any) -> Any:
         await self.start()
@@ -282,27 +255,19 @@ class PartitionedNode(ControlPlane):
         return {"reads_per_s": round(max(0, served[0] - before[1][0]) / elapsed, 1),
                 "writes_per_s": round(max(0, served[1] - before[1][1]) / elapsed, 1)}
 
-    def admin_fault(self, fault: dict[str, Any]) -> dict[str, Any]:
-        """Kill or restart a storage node, cut a link one way, or heal every link.
+    def _fault_target(self) -> tuple[Any, tuple[str, ...]]:
+        return self, self.fleet.storage_nodes
 
-        Raises:
-            ValidationException: an unknown action or node.
-        """
-        action, node, to = fault.get("action"), fault.get("node"), fault.get("to")
-        nodes = self.fleet.storage_nodes
-        if action not in FAULTS:
-            raise ValidationException(f"action must be one of {', '.join(FAULTS)}")
-        if action != "heal" and node not in nodes:
-            raise ValidationException(f"node must be one of {', '.join(nodes)}")
-        if action == "kill":
-            self.fleet.kill(node)
-        elif action == "restart":
-            self.fleet.restart(node)
-            asyncio.get_running_loop().create_task(self._unhost_deleted())
-        elif action == "cut":
-            if to not in nodes or to == node:
-                raise ValidationException(f"to must be another of {', '.join(nodes)}")
-            self.fleet.cut_link(node, to)
-        else:
-            self.fleet.heal()
-        return {"ok": True, "fault": fault}
+    def kill(self, node: str) -> None:
+        self.fleet.kill(node)
+
+    def restart(self, node: str) -> None:
+        """Restart a node, and remove what it hosts of tables deleted while it was down."""
+        self.fleet.restart(node)
+        asyncio.get_running_loop().create_task(self._unhost_deleted())
+
+    def cut_link(self, src: str, dst: str) -> None:
+        self.fleet.cut_link(src, dst)
+
+    def heal(self) -> None:
+        self.fleet.heal()

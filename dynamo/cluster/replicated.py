@@ -27,43 +27,30 @@ changes and faults, and `admin_fault()` the teaching faults.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dynamo.cluster.control import ACTIVE, ControlPlane
+from dynamo.cluster.control import RoutedControlPlane, TableRef
 from dynamo.cluster.events import EventLog
 from dynamo.paxos import PaxosConfig
 from dynamo.paxos.operations import (
-    DeleteItem,
     DropItems,
     Ok,
-    PutItem,
     Rejected,
-    UpdateItem,
 )
+from dynamo.paxos.statemachine import is_read
 from dynamo.storage.btree import BTree
 from dynamo.storage.catalog import Catalog, TableDefinition
-from dynamo.storage.errors import InternalServerError, ValidationException
-from dynamo.storage.keys import KeySchema
+from dynamo.storage.errors import InternalServerError
 from dynamo.wal.log import FsyncPolicy
 
 FULL_RANGE = ("00" * 16, "ff" * 16)  # the whole 128-bit hashed key space: one partition
-FAULTS = ("kill", "restart", "cut", "heal")
 
 
-class TableRef:
-    """A table as the router knows it: its definition and key schema."""
-
-    def __init__(self, definition: TableDefinition) -> None:
-        self.definition = definition
-        self.schema: KeySchema = definition.key_schema
-
-
-class ReplicatedNode(ControlPlane):
+class ReplicatedNode(RoutedControlPlane):
     """The control plane, and a router in front of one replication group.
 
     `ProcessNode` (`processes.py`) opens the group, whose replicas are processes
@@ -108,42 +95,18 @@ class ReplicatedNode(ControlPlane):
     # -- the control plane's questions ---------------------------------------------------------
 
     async def _drop_items(self, definition: TableDefinition) -> None:
-        await self._send(DropItems(definition.tbl), leader=True)
+        await self._send(DropItems(definition.tbl))
 
     def stats(self, definition: TableDefinition) -> tuple[int, int]:
         btree = self.group.leader_store().btree
         return btree.count(definition.tbl), btree.size(definition.tbl)
 
-    def _forget(self, definition: TableDefinition) -> None:
-        self._tables.pop((definition.region, definition.name), None)
-
     # -- data plane ---------------------------------------------------------------------------
 
-    def table(self, region: str, name: str) -> TableRef:
-        """The ACTIVE table `name` (ResourceNotFoundException otherwise)."""
-        ref = self._tables.get((region, name))
-        if ref is None:
-            ref = TableRef(self.active(region, name))
-            if ref.definition.status == ACTIVE:
-                self._tables[(region, name)] = ref
-        return ref
-
-    async def write(self, request: PutItem | UpdateItem | DeleteItem) -> Any:
-        """Send a write to the leader; its plan once a quorum has logged it."""
-        if self._tables.get((request.table.region, request.table.name)) is None:
-            self.check_live(request.table)
-        return await self._send(request, leader=True)
-
-    async def write_batch(self, requests: Sequence[PutItem | DeleteItem]) -> list[Any]:
-        """BatchWriteItem's writes, each its own log record, all in flight at once."""
-        return list(await asyncio.gather(*(self.write(r) for r in requests)))
-
-    async def read(self, request: Any) -> Any:
-        """A strong read from the leader under its lease; an eventual one from any replica."""
-        return await self._send(request, leader=request.consistent)
-
-    async def _send(self, request: Any, *, leader: bool) -> Any:
+    async def _send(self, request: Any) -> Any:
+        """To the leader (writes, strong reads) or to any replica (eventual reads)."""
         await self.start()
+        leader = not is_read(request) or request.consistent
         result = await self.group.request(request, leader_only=leader)
         if type(result) is Ok:
             return result.value
@@ -165,29 +128,8 @@ class ReplicatedNode(ControlPlane):
                                "ballot": group["ballot"], "replicas": group["replicas"]})
         return {"mode": self.mode, "nodes": nodes, "group": group, "partitions": partitions}
 
-    def admin_fault(self, fault: dict[str, Any]) -> dict[str, Any]:
-        """Kill or restart a node, cut a link one way, or heal every link.
-
-        Raises:
-            ValidationException: an unknown action or node.
-        """
-        action, node, to = fault.get("action"), fault.get("node"), fault.get("to")
-        nodes = self.group.ids
-        if action not in FAULTS:
-            raise ValidationException(f"action must be one of {', '.join(FAULTS)}")
-        if action != "heal" and node not in nodes:
-            raise ValidationException(f"node must be one of {', '.join(nodes)}")
-        if action == "kill":
-            self.group.kill(node)
-        elif action == "restart":
-            self.group.restart(node)
-        elif action == "cut":
-            if to not in nodes or to == node:
-                raise ValidationException(f"to must be another of {', '.join(nodes)}")
-            self.group.cut_link(node, to)
-        else:
-            self.group.heal()
-        return {"ok": True, "fault": fault}
+    def _fault_target(self) -> tuple[Any, tuple[str, ...]]:
+        return self.group, self.group.ids
 
     def _all_tables(self) -> list[tuple[str, str]]:
         return self.catalog.all()
