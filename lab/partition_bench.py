@@ -26,9 +26,11 @@ for `--idle` seconds (its CPU with no request at all), then measured by
 take turns, in the opposite order each round, because this machine's speed
 drifts: compare a round's pair, not single figures.
 
-    python -m lab.partition_bench                 # 3 rounds, get put mixed: about 4 minutes
-    python -m lab.partition_bench --on-disk       # each server with --data-dir (fsynced log)
-    python -m lab.partition_bench --quick         # 1 round, 2 s runs, 1,000 keys: ~30 s
+    python -m lab.partition_bench                 # 3 rounds, get put mixed: about 3.5 minutes
+    python -m lab.partition_bench --on-disk       # --data-dir (fsynced log): 7 minutes or more
+    python -m lab.partition_bench --quick         # 1 round, 2 s runs, 1,000 keys: about 25 s
+
+The figures and what they say are in docs/performance.md ("A partitioned table").
 """
 
 from __future__ import annotations
