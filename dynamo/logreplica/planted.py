@@ -17,7 +17,7 @@ from typing import Any
 
 from dynamo.logreplica.healing import HealingReplica
 from dynamo.paxos.messages import Accepted
-from dynamo.paxos.operations import READS, SHORTHAND, NotLeader, Unavailable, from_shorthand
+from dynamo.paxos.operations import READS, NotLeader, Unavailable, item_operation
 
 
 class LogReplicaServesReads(HealingReplica):
@@ -25,7 +25,7 @@ class LogReplicaServesReads(HealingReplica):
 
     def _refusal(self, op: Any) -> NotLeader | Unavailable | None:
         refusal = super()._refusal(op)
-        item_op = from_shorthand(op) if type(op) in SHORTHAND else op
+        item_op = item_operation(op)
         if self.is_log_replica and type(item_op) in READS:
             return None  # the bug: L4 forgotten for reads
         return refusal

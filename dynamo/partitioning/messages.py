@@ -15,6 +15,7 @@ from typing import Any
 
 from dynamo.contract import Message, NodeId
 from dynamo.partitioning.partition_map import PartitionId, PartitionMap
+from dynamo.storage.keys import EncodedKey
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,17 @@ class PeerMessage(Message):
 
 @dataclass(frozen=True)
 class Forward(Message):
-    """A router hands a request to the replica of `partition` on the receiving node."""
+    """A router hands a request to the replica of `partition` on the receiving node.
+
+    The router has worked out the key the request touches and whether it reads;
+    they come along, so the node counts its traffic without working them out again.
+    """
 
     request_id: int
     partition: PartitionId
     operation: Any
+    key: EncodedKey | None = None
+    read: bool = False
 
 
 @dataclass(frozen=True)

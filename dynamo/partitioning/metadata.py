@@ -6,11 +6,15 @@ on a fixed period and whenever something changes. The metadata service
 keeps the latest it has heard and answers routers' `MapRequest`s with a
 table's `PartitionMap`.
 
-A table's map is derived, not stored: start from the table's first
-partition and, wherever some node has reported a partition split, replace it
-by its two children (§4.4). A split reported by one node is never undone by
-another node that has not applied it yet, so the map only moves forward, and
-its version goes up each time what it shows changes.
+A table's map is derived, not stored: the partitions the nodes report, each
+with its key range, less those some node has reported split (§4.4), in key
+order. A split reported by one node is never undone by another node that has
+not applied it yet, so the map only moves forward: the split's children take
+its halves at once, on its members, until they report for themselves. Should
+the ranges known leave a gap, the map stays as it was.
+Its version goes up each time what it shows changes. Before any node has
+reported, a new table's map is the first partition the control plane
+registered.
 
 The paper's MemDS is a distributed, replicated cache; this one is a single
 node that keeps nothing on disk: after a crash it relearns everything from
@@ -20,7 +24,7 @@ retry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dynamo.contract import ClientRequest, Effect, Event, NodeId, Receive, Reply, Send
@@ -61,6 +65,7 @@ class MetadataService:
         self._id = id
         self.roots: dict[str, Partition] = {}
         self.splits: dict[PartitionId, tuple[int, PartitionId, PartitionId]] = {}
+        self.ranges: dict[PartitionId, KeyRange] = {}  # as the nodes reported them
         self.members: dict[PartitionId, tuple[NodeId, ...]] = {}
         self.leaders: dict[PartitionId, tuple[Any, NodeId]] = {}  # (ballot, node)
         self.maps: dict[str, PartitionMap] = {}
@@ -113,7 +118,8 @@ class MetadataService:
         if old is not None:
             self.dropped_versions[table] = old.version
         for partition in [p for p, t in self.tables.items() if t == table]:
-            for known in (self.splits, self.members, self.leaders, self.tables, self.hosted_by):
+            for known in (self.splits, self.ranges, self.members, self.leaders, self.tables,
+                          self.hosted_by):
                 known.pop(partition, None)
 
     def publish(self, report: PartitionReport) -> None:
@@ -135,9 +141,11 @@ class MetadataService:
         if status.table not in self.roots:
             return False  # a dropped table's replica, not yet removed
         self.tables[status.partition] = status.table
-        changed = False
+        changed = status.partition not in self.ranges
+        self.ranges[status.partition] = KeyRange(status.low, status.high)
         if status.split is not None and status.partition not in self.splits:
             self.splits[status.partition] = status.split
+            self._expect_children(status)
             changed = True
         # The members as the leader applied them; any node's until a leader has reported
         # (a replica removed from its group may never hear of it, and goes on reporting).
@@ -151,6 +159,17 @@ class MetadataService:
                 self.leaders[status.partition] = (status.ballot, node)
                 changed = changed or known is None or known[1] != node
         return changed
+
+    def _expect_children(self, parent: PartitionStatus) -> None:
+        """A split's children take the parent's halves on its members (§4.4), known
+        before their own reports come in: the map moves on at the first report of it."""
+        assert parent.split is not None
+        at, left, right = parent.split
+        halves = KeyRange(parent.low, parent.high).split_at(at)
+        for child, half in zip((left, right), halves, strict=True):
+            self.tables[child] = parent.table
+            self.ranges.setdefault(child, half)
+            self.members.setdefault(child, parent.members)
 
     def retired(self) -> list[tuple[PartitionId, tuple[NodeId, ...]]]:
         """Split parents still hosted whose every member has reported both children:
@@ -177,25 +196,31 @@ class MetadataService:
     # --- the map ---------------------------------------------------------------------
 
     def _rebuild(self, table: str) -> None:
-        root = self.roots[table]
-        partitions = tuple(self._resolve(root.id, table, root.key_range, root.replicas))
+        """The table's map anew, if the partitions known now tile its key space."""
+        partitions = self._live(table)
         if any(not p.replicas for p in partitions):
             return  # registered after a restart: no node has said where it lives yet
         old = self.maps.get(table)
-        if old is None or old.partitions != partitions:
-            version = old.version if old is not None else self.dropped_versions.get(table, 0)
+        if old is not None and old.partitions == partitions:
+            return
+        version = old.version if old is not None else self.dropped_versions.get(table, 0)
+        try:
             self.maps[table] = PartitionMap(table, version + 1, partitions)
+        except ValueError:
+            pass  # a split's children not reported yet: the old map stands until they are
 
-    def _resolve(self, partition: PartitionId, table: str, key_range: KeyRange,
-                 replicas: tuple[NodeId, ...]) -> list[Partition]:
-        """The partitions that cover `partition`'s range now, in key order."""
-        replicas = self.members.get(partition, replicas)
-        split = self.splits.get(partition)
-        if split is None:
+    def _live(self, table: str) -> tuple[Partition, ...]:
+        """The reported partitions of `table` not known to be split, in key order; the
+        registered first partition while none is reported."""
+        root = self.roots[table]
+        reported = sorted((r.low, p) for p, r in self.ranges.items()
+                          if self.tables.get(p) == table and p not in self.splits)
+        if not reported:
+            return (replace(root, replicas=self.members.get(root.id, root.replicas)),)
+        live = []
+        for _, partition in reported:
             leader = self.leaders.get(partition)
-            return [Partition(partition, table, key_range, replicas,
-                              None if leader is None else leader[1])]
-        at, left, right = split
-        low, high = key_range.split_at(at)
-        return (self._resolve(left, table, low, replicas)
-                + self._resolve(right, table, high, replicas))
+            live.append(Partition(partition, table, self.ranges[partition],
+                                  self.members.get(partition, ()),
+                                  None if leader is None else leader[1]))
+        return tuple(live)

@@ -45,12 +45,11 @@ from dynamo.contract import (
     SetTimer,
     TimerFired,
 )
-from dynamo.partitioning.keyspace import KEY_SPACE
+from dynamo.partitioning.keyspace import KEY_SPACE, position_of
 from dynamo.partitioning.messages import Forward, Forwarded, MapReply, MapRequest, Unreachable
 from dynamo.partitioning.partition_map import Partition, PartitionId, PartitionMap
 from dynamo.partitioning.partition_store import WrongPartition
 from dynamo.paxos.operations import (
-    SHORTHAND,
     DeleteItem,
     GetItem,
     NotLeader,
@@ -60,8 +59,9 @@ from dynamo.paxos.operations import (
     Scan,
     Unavailable,
     UpdateItem,
-    from_shorthand,
+    item_operation,
 )
+from dynamo.paxos.statemachine import is_read
 from dynamo.storage.btree import segment_bounds
 from dynamo.storage.capacity import ConsumedCapacity, page_read_units
 from dynamo.storage.errors import DynamoError
@@ -128,8 +128,9 @@ class _Pending:
     request_id: int
     operation: Any
     table: str
-    position: int | None  # None: addressed to a named partition
+    key: EncodedKey | None  # what places it; None: a Scan, or addressed to a partition
     leader_only: bool
+    read: bool
     deadline: float
     target: NodeId | None = None
     attempt: int = 0  # the Forward now in flight
@@ -185,12 +186,12 @@ class RequestRouter:
 
     def _on_request(self, request: ClientRequest) -> list[Effect]:
         op = request.operation
-        table, position = locate(op)
-        leader_only = getattr(_inner(op), "consistent", True) is not False
+        table, item_key_, item_op = locate(op)
         key = next(self._ids)
-        self.pending[key] = _Pending(request.client, request.request_id, op, table, position,
-                                     leader_only, self.now + self.config.deadline_ms,
-                                     scan=scan_progress(op))
+        self.pending[key] = _Pending(
+            request.client, request.request_id, op, table, item_key_,
+            getattr(item_op, "consistent", True) is not False, is_read(item_op),
+            self.now + self.config.deadline_ms, scan=scan_progress(op))
         # Constant work: one lookup per request, whether the cache hits or not (§6.6); on
         # a miss, `_dispatch` makes it and the request waits for the answer.
         if table not in self.cache:
@@ -220,15 +221,16 @@ class RequestRouter:
             operation = operation.operation
         elif pending.scan is not None:
             operation = _partition_scan(operation, pending.scan)
-        return [Send(target, Forward(attempt, partition.id, operation)),
+        return [Send(target, Forward(attempt, partition.id, operation, pending.key,
+                                     pending.read)),
                 SetTimer(f"attempt:{key}", self.config.attempt_ms)]
 
     def _partition(self, cached: PartitionMap, pending: _Pending) -> Partition | None:
         if pending.scan is not None:
             return cached.lookup(pending.scan.position)
-        if pending.position is None:
+        if pending.key is None:
             return cached.get(pending.operation.partition)
-        return cached.lookup(pending.position)
+        return cached.lookup(position_of(pending.key))
 
     def _target(self, partition: Partition, pending: _Pending) -> NodeId:
         """The leader for writes and strong reads; any replica for eventual reads (§3)."""
@@ -297,7 +299,7 @@ class RequestRouter:
                                          scan.scanned_bytes)))
 
     def _attempt_timed_out(self, key: int, pending: _Pending) -> list[Effect]:
-        if pending.leader_only and not _is_read(pending.operation):
+        if pending.leader_only and not pending.read:
             # Asked, never answered: the write may still be chosen; retrying could apply
             # it twice. The client decides, as after a DynamoDB 500.
             return self._finish(key, Indefinite("the partition's leader did not answer"))
@@ -337,23 +339,20 @@ class RequestRouter:
                 Reply(pending.client, pending.request_id, result)]
 
 
-def locate(op: Any) -> tuple[str, int | None]:
-    """The table a request is for and its partition key's hash position (§3).
-
-    None for a Scan (it walks partitions) and a request addressed to a partition.
-    """
-    if type(op) is ToPartition:
-        return op.table, None
+def locate(op: Any) -> tuple[str, EncodedKey | None, Any]:
+    """The table a request is for, the key whose hash places it (§3), and the item
+    operation it stands for. No key for a Scan (it walks partitions) or a request
+    addressed to a partition."""
     item_op = _inner(op)
+    if type(op) is ToPartition:
+        return op.table, None, item_op
     if type(item_op) not in (PutItem, UpdateItem, DeleteItem, GetItem, Query, Scan):
         raise TypeError(f"a router cannot place {op!r}: address it with ToPartition")
-    key = key_of(item_op)
-    return item_op.table.tbl, None if key is None else int.from_bytes(key.hash, "big")
+    return item_op.table.tbl, key_of(item_op), item_op
 
 
-def key_of(op: Any) -> EncodedKey | None:
+def key_of(item_op: Any) -> EncodedKey | None:
     """The key an item operation touches (a Query: its partition key alone); None for a Scan."""
-    item_op = _inner(op)
     kind = type(item_op)
     schema = item_op.table.key_schema
     if kind is PutItem:
@@ -392,10 +391,4 @@ def _partition_scan(op: Scan, scan: _ScanProgress) -> Scan:
 
 
 def _inner(op: Any) -> Any:
-    if type(op) is ToPartition:
-        return op.operation
-    return from_shorthand(op) if type(op) in SHORTHAND else op
-
-
-def _is_read(op: Any) -> bool:
-    return type(_inner(op)) in (GetItem, Query, Scan)
+    return item_operation(op.operation if type(op) is ToPartition else op)

@@ -68,7 +68,6 @@ from dynamo.partitioning.partition_store import (
     Split,
     WrongPartition,
 )
-from dynamo.partitioning.router import key_of
 from dynamo.partitioning.split_point import (
     KeyDistribution,
     SplitPoint,
@@ -76,9 +75,9 @@ from dynamo.partitioning.split_point import (
     split_for_size,
 )
 from dynamo.paxos import PaxosConfig, Replica
-from dynamo.paxos.operations import SHORTHAND, Ok, from_shorthand
-from dynamo.paxos.statemachine import is_read
+from dynamo.paxos.operations import Ok
 from dynamo.storage.btree import BTree
+from dynamo.storage.keys import EncodedKey
 
 CHECK_TIMER = "node:check"
 SEEN_WINDOW = 4096  # requests remembered, to take each once
@@ -278,9 +277,8 @@ class StorageNode:
                 return []  # a duplicate: the first copy is being answered
             if message.partition not in self.replicas:
                 return [Send(src, Forwarded(message.request_id, WrongPartition(message.partition)))]
-            self._observe(message.partition, message.operation)
-            counts = self.served.setdefault(message.partition, [0, 0])
-            counts[0 if is_read(_item_operation(message.operation)) else 1] += 1
+            self._observe(message.partition, message.key)
+            self.served.setdefault(message.partition, [0, 0])[0 if message.read else 1] += 1
             return self._to_replica(message.partition,
                                     ClientRequest(src, message.request_id, message.operation))
         return []
@@ -457,11 +455,10 @@ class StorageNode:
                                          split.members), seeded=True)
         return effects + [Persist(done)] + self._report()
 
-    def _observe(self, partition: PartitionId, operation: Any) -> None:
+    def _observe(self, partition: PartitionId, key: EncodedKey | None) -> None:
         """Count a request against its key, for choosing where to split (§4.4)."""
         if self.config.split_rate is None:
             return
-        key = key_of(operation)
         if key is not None:
             traffic = self.traffic.get(partition)
             if traffic is None:
@@ -528,6 +525,3 @@ class StorageNode:
                 None if split is None else (split.at, split.left, split.right)))
         return [Send(self.config.metadata, PartitionReport(self._id, tuple(statuses)))]
 
-
-def _item_operation(op: Any) -> Any:
-    return from_shorthand(op) if type(op) in SHORTHAND else op

@@ -244,6 +244,11 @@ def from_shorthand(op: Any) -> Any:
     return PutItem(KV_TABLE, _kv_item(op.key, op.value), condition, on_failure="ALL_OLD")
 
 
+def item_operation(op: Any) -> Any:
+    """The item operation a request stands for: itself, or a shorthand's item operation."""
+    return from_shorthand(op) if type(op) in SHORTHAND else op
+
+
 def to_shorthand(op: Any, result: Any) -> Any:
     """A group's answer to the item operation behind `op`, as the shorthand's answer."""
     if type(result) is Ok:

@@ -117,7 +117,7 @@ from dynamo.paxos.operations import (
     NotLeader,
     Ok,
     Unavailable,
-    from_shorthand,
+    item_operation,
     to_shorthand,
 )
 from dynamo.paxos.prevote import PreVoteRound, grants_pre_vote
@@ -841,7 +841,7 @@ class Replica:
         refusal = self._refusal(op)
         if refusal is not None:
             return [self._answer(request, refusal)]
-        item_op = from_shorthand(op) if type(op) in SHORTHAND else op
+        item_op = item_operation(op)
         if type(item_op) in READS:
             return [self._answer(request, self.store.read(item_op))]
         return self._write(request, item_op)

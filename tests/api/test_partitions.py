@@ -219,3 +219,29 @@ def test_the_admin_state_shows_each_partitions_request_rates(server: Server,
     found = partitions(server.url, split_table)
     assert sum(p["reads_per_s"] for p in found) > 0 and sum(p["writes_per_s"] for p in found) > 0
     assert sum(p["reads_per_s"] > 0 for p in found) >= 2  # the reads spread over partitions
+
+
+def test_a_split_table_is_served_after_a_restart_once_its_parents_are_gone(tmp_path) -> None:
+    """The split parents' replicas are removed; a restarted server's metadata service
+    relearns the map from the live partitions alone, and every item is served."""
+    first = start_server("--data-dir", str(tmp_path), "--split-size", "2048")
+    try:
+        create_table(make_client(first.url), "restarted")
+        fill(first, "restarted")
+        deadline = time.monotonic() + 15
+        while "partition_retired" not in [e["kind"] for e in events(first.url)]:
+            assert time.monotonic() < deadline, "no split parent was removed"
+            time.sleep(0.2)
+        split_into = len(partitions(first.url, "restarted"))
+    finally:
+        first.stop()
+    second = start_server("--data-dir", str(tmp_path), "--split-size", "2048")
+    try:
+        client = make_client(second.url)
+        for i in range(ITEMS):
+            got = client.get_item(TableName="restarted", Key={"pk": {"S": f"k{i:04d}"}},
+                                  ConsistentRead=True)
+            assert got["Item"]["v"]["S"] == VALUE
+        assert len(partitions(second.url, "restarted")) >= split_into >= 2
+    finally:
+        second.stop()

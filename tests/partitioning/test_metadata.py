@@ -161,3 +161,21 @@ def test_a_table_registered_again_after_a_drop_starts_from_one_partition() -> No
     service.step(0.0, ClientRequest("control", 2, DropTable(TABLE)))
     service.step(0.0, ClientRequest("control", 3, RegisterTable(TABLE, "p", NODES)))
     assert [p.id for p in current(service).partitions] == ["p"]
+
+
+def test_a_restarted_service_builds_the_map_from_the_children_alone() -> None:
+    """After a restart the split parent may be gone from every node (its replicas removed):
+    the live partitions' own ranges still give the map."""
+    service = registered()
+    low, high = KeyRange(0, KEY_SPACE).split_at(AT)
+    report(service, "n1", status("p0", low, leads=True, ballot=1),
+           status("p1", high, leads=True, ballot=1))
+    assert [(p.id, p.key_range, p.leader) for p in current(service).partitions] == [
+        ("p0", low, "n1"), ("p1", high, "n1")]
+
+
+def test_a_gap_in_the_ranges_leaves_the_map_as_it_was() -> None:
+    service = registered()
+    before = current(service)
+    report(service, "n1", status("p1", KeyRange(AT, KEY_SPACE)))  # p0 unheard of
+    assert current(service) == before

@@ -26,7 +26,7 @@ from dynamo.contract import (
     Start,
     TimerFired,
 )
-from dynamo.partitioning.keyspace import KEY_SPACE, KeyRange
+from dynamo.partitioning.keyspace import KEY_SPACE, KeyRange, position_of
 from dynamo.partitioning.messages import Forward, Forwarded, PartitionReport
 from dynamo.partitioning.partition_store import Split, SplitRecord, WrongPartition
 from dynamo.partitioning.router import locate
@@ -184,7 +184,7 @@ def running(keys: int = 12, config: NodeConfig | None = None) -> tuple[Fleet, st
 
 
 def position(key: str) -> int:
-    found = locate(Put(key, ""))[1]
+    found = position_of(locate(Put(key, ""))[1])
     assert found is not None
     return found
 
