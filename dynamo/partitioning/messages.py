@@ -61,8 +61,6 @@ class PartitionStatus:
     leads: bool
     ballot: Any = None
     split: tuple[int, PartitionId, PartitionId] | None = None  # (at, left, right) once split
-    items: int = 0
-    size_bytes: int = 0
 
 
 @dataclass(frozen=True)
