@@ -13,8 +13,11 @@ order, so two batches cannot deadlock) and committed as one log record: the
 answer goes out once that record is fsynced.
 
 Here a batch read stops at 16 MB of items and returns the rest as
-UnprocessedKeys; writes are never throttled yet (admission control is a later
-chapter), so UnprocessedItems is always empty.
+UnprocessedKeys. Admission control (§4) may throttle some of a batch's items:
+those come back as UnprocessedKeys / UnprocessedItems too. Only when every
+item of the batch was throttled does the batch fail, with the throttling
+error itself (API Reference: "If none of the items can be processed due to
+insufficient provisioned throughput", ProvisionedThroughputExceededException).
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from typing import Any
 from dynamo.api import shapes
 from dynamo.api.items import checked_key
 from dynamo.cluster import Database, TableHandle
+from dynamo.cluster.control import throttled_or
 from dynamo.paxos.operations import DeleteItem, GetItem, PutItem
 from dynamo.storage.attributes import item_size, validate_item
 from dynamo.storage.capacity import ConsumedCapacity
-from dynamo.storage.errors import ValidationException
+from dynamo.storage.errors import DynamoError, ValidationException
 from dynamo.storage.expressions import check_style, compile_expressions
 from dynamo.storage.keys import EncodedKey, item_key, request_key
 
@@ -51,26 +55,37 @@ async def batch_get_item(node: Database, region: str, params: dict[str, Any]) ->
     unprocessed: dict[str, Any] = {}
     capacities: list[ConsumedCapacity] = []
     answer_bytes, full = 0, False
+    throttled: list[DynamoError] = []
     for name, table, projection, request, keys in planned:
         consistent = bool(request.get("ConsistentRead"))
         found = responses.setdefault(name, [])
         capacity = ConsumedCapacity(table=name)
+        left: list[Any] = []  # this table's keys for the client to retry
         for position, key in enumerate(keys):
             item = None
             if not full:
-                item, used = await node.read(GetItem(table.definition, key, consistent,
-                                                     projection))
+                result = await throttled_or(node.read(GetItem(table.definition, key,
+                                                              consistent, projection)))
+                if isinstance(result, DynamoError):
+                    throttled.append(result)
+                    left.append(key)
+                    continue
+                item, used = result
                 size = 0 if item is None else item_size(item)
                 full = answer_bytes + size > MAX_ANSWER_BYTES
             if full:
                 # The answer is full: this key and the rest are for the client to retry.
-                unprocessed[name] = {**request, "Keys": keys[position:]}
+                left += keys[position:]
                 break
             capacity.read += used.read
             if item is not None:
                 found.append(item)
                 answer_bytes += size
+        if left:
+            unprocessed[name] = {**request, "Keys": left}
         capacities.append(capacity)
+    if throttled and len(throttled) == sum(len(keys) for *_, keys in planned):
+        raise throttled[0]
     answer: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
     add_capacities(answer, capacities, params)
     return answer
@@ -86,14 +101,21 @@ async def batch_write_item(node: Database, region: str, params: dict[str, Any]) 
             check_write(write)
     tables = {name: node.table(region, name) for name in requests}
     writes = {name: write_requests(tables[name], writes) for name, writes in requests.items()}
-    plans = iter(await node.write_batch([w for ws in writes.values() for w in ws]))
-    capacities = []
-    for name, table_writes in writes.items():
+    results = await node.write_batch([w for ws in writes.values() for w in ws])
+    if results and all(isinstance(r, DynamoError) for r in results):
+        raise results[0]  # every write was throttled
+    plans = iter(results)
+    capacities, unprocessed = [], {}
+    for name in writes:
         capacity = ConsumedCapacity(table=name)
-        for _ in table_writes:
-            capacity.write += next(plans).capacity.write
+        for write in requests[name]:
+            plan = next(plans)
+            if isinstance(plan, DynamoError):  # throttled: for the client to retry
+                unprocessed.setdefault(name, []).append(write)
+            else:
+                capacity.write += plan.capacity.write
         capacities.append(capacity)
-    answer: dict[str, Any] = {"UnprocessedItems": {}}
+    answer: dict[str, Any] = {"UnprocessedItems": unprocessed}
     add_capacities(answer, capacities, params)
     return answer
 

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
 from dynamo.storage.catalog import Catalog, TableDefinition
 from dynamo.storage.errors import (
+    ProvisionedThroughputExceededException,
     ResourceInUseException,
     ResourceNotFoundException,
+    ThrottlingException,
     ValidationException,
 )
 from dynamo.storage.keys import KeySchema
@@ -166,6 +168,15 @@ class ControlPlane:
 FAULTS = ("kill", "restart", "cut", "heal")
 
 
+async def throttled_or(request: Awaitable[Any]) -> Any:
+    """A request's result, or the throttling error that refused it (§4: batch operations
+    return throttled items for the client to retry)."""
+    try:
+        return await request
+    except (ProvisionedThroughputExceededException, ThrottlingException) as error:
+        return error
+
+
 class TableRef:
     """A table as a router knows it: its definition and key schema."""
 
@@ -223,8 +234,12 @@ class RoutedControlPlane(ControlPlane):
         return await self._send(request)
 
     async def write_batch(self, requests: Sequence[Any]) -> list[Any]:
-        """BatchWriteItem's writes, each its own log record, all in flight at once."""
-        return list(await asyncio.gather(*(self.write(r) for r in requests)))
+        """BatchWriteItem's writes, each its own log record, all in flight at once.
+
+        A write that was throttled comes back as its error, in its place, for the
+        client to retry (UnprocessedItems); any other error fails the batch.
+        """
+        return list(await asyncio.gather(*(throttled_or(self.write(r)) for r in requests)))
 
     async def read(self, request: Any) -> Any:
         """A strong read from the leader under its lease; an eventual one from any replica."""

@@ -46,6 +46,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from dynamo.admission.capacity_controller import CapacityController
+from dynamo.admission.eras import DEFAULT_ERA, Era
+from dynamo.admission.gac_server import GacServer
+from dynamo.admission.router import AdmittingRouter
+from dynamo.admission.storage_node import AdmittingStorageNode
 from dynamo.contract import (
     Announce,
     CancelTimer,
@@ -75,6 +80,7 @@ from dynamo.wal import WriteAheadLog
 from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy
 
 ROUTER, METADATA, AUTOADMIN, API = "router", "memds", "autoadmin", "api"
+GAC, CONTROLLER = "gac", "adaptive"
 REQUEST_S = 30.0  # a safety net: the router answers every request within its deadline
 
 
@@ -127,6 +133,7 @@ class FleetSettings:
     fsync: FsyncPolicy = "always"
     link_delay_ms: float = 0.0
     segment_bytes: int = DEFAULT_SEGMENT_BYTES
+    admission: Era | None = DEFAULT_ERA  # None: nothing throttled (to measure its cost)
 
 
 class Fleet:
@@ -148,9 +155,15 @@ class Fleet:
             self.hosts[node_id] = _Host(node_id, zone, self._storage_node(node_id, node_config,
                                                                           disk), disk)
         self.metadata = MetadataService(METADATA)
-        self.router = RequestRouter(ROUTER, random.Random(), settings.router)
+        self.router = self._router(settings)
         self.hosts[METADATA] = _Host(METADATA, None, lambda records: self.metadata)
         self.hosts[ROUTER] = _Host(ROUTER, None, lambda records: self.router)
+        if settings.admission is Era.GAC:
+            gac = GacServer(GAC)
+            self.hosts[GAC] = _Host(GAC, None, lambda records: gac)
+        if settings.admission is Era.ADAPTIVE:
+            controller = CapacityController(CONTROLLER, self.storage_nodes)
+            self.hosts[CONTROLLER] = _Host(CONTROLLER, None, lambda records: controller)
         self.balancer = Balancer(AUTOADMIN, self.zones, METADATA)
         self.hosts[AUTOADMIN] = _Host(AUTOADMIN, None, lambda records: self.balancer)
         self._epoch = time.monotonic()
@@ -211,6 +224,17 @@ class Fleet:
         finally:
             self._futures.pop(request_id, None)
 
+    @staticmethod
+    def _router(settings: FleetSettings) -> RequestRouter:
+        """The request router: with GAC's tokens under global admission control (§4.2)."""
+        if settings.admission is Era.GAC:
+            return AdmittingRouter(ROUTER, random.Random(), settings.router, gac=GAC)
+        return RequestRouter(ROUTER, random.Random(), settings.router)
+
+    def control_nodes(self) -> tuple[NodeId, ...]:
+        """The nodes the control plane tells a table's throughput: storage nodes, GAC."""
+        return self.storage_nodes + ((GAC,) if GAC in self.hosts else ())
+
     def now_ms(self) -> float:
         return (time.monotonic() - self._epoch) * 1000.0
 
@@ -244,8 +268,13 @@ class Fleet:
                 found = disk.btrees[partition] = BTree(path, synchronous="NORMAL")
             return found
 
+        era = self.settings.admission
+
         def build(records: list[Any]) -> Node:
-            return StorageNode(node_id, records, random.Random(), config, btree)
+            if era is None:
+                return StorageNode(node_id, records, random.Random(), config, btree)
+            return AdmittingStorageNode(node_id, records, random.Random(), config, btree, era,
+                                        controller=CONTROLLER)
 
         return build
 

@@ -29,9 +29,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dynamo.admission.allocation import Throughput
+from dynamo.admission.messages import ForgetTable, SetTableLimits
+from dynamo.admission.router import AdmittingRouter
+from dynamo.admission.storage_admission import TableLimits
+from dynamo.admission.storage_node import AdmittingStorageNode
 from dynamo.cluster.control import RoutedControlPlane, TableRef
 from dynamo.cluster.events import EventLog
-from dynamo.cluster.fleet import METADATA, ROUTER, Fleet, FleetSettings
+from dynamo.cluster.fleet import GAC, METADATA, ROUTER, Fleet, FleetSettings
 from dynamo.partitioning.keyspace import KEY_SPACE
 from dynamo.partitioning.metadata import DropTable, RegisterTable
 from dynamo.partitioning.partition_map import Partition, PartitionId
@@ -40,7 +45,7 @@ from dynamo.partitioning.router import Indefinite
 from dynamo.partitioning.storage_node import HostPartition, UnhostPartition, UnhostTable
 from dynamo.paxos.operations import Ok, Rejected
 from dynamo.storage.btree import BTree
-from dynamo.storage.catalog import Catalog, TableDefinition
+from dynamo.storage.catalog import PAY_PER_REQUEST, Catalog, TableDefinition
 from dynamo.storage.errors import InternalServerError
 
 COLLECT_S = 1.0  # how often retired split parents are looked for
@@ -50,6 +55,12 @@ def root_partition(definition: TableDefinition) -> PartitionId:
     """A table's first partition: named after the table's id, so a table created again
     under an old name gets partitions of its own. Children add 0 (left) or 1 (right)."""
     return f"t{definition.table_id.replace('-', '')[:12]}."
+
+
+def table_limits(definition: TableDefinition) -> TableLimits:
+    """What admission control keeps of a table: its provisioned throughput, or on-demand."""
+    return TableLimits(Throughput(definition.read_capacity, definition.write_capacity),
+                       on_demand=definition.billing_mode == PAY_PER_REQUEST)
 
 
 class PartitionedNode(RoutedControlPlane):
@@ -74,6 +85,7 @@ class PartitionedNode(RoutedControlPlane):
         self._started = False
         self._collector: asyncio.Task[None] | None = None
         self._served: dict[PartitionId, tuple[float, list[int]]] = {}  # when, [reads, writes]
+        self._consumed: dict[PartitionId, tuple[float, list[float]]] = {}  # when, units
 
     async def start(self) -> None:
         """Boot the fleet, tell the metadata service every table, finish cut-short work."""
@@ -82,6 +94,7 @@ class PartitionedNode(RoutedControlPlane):
         self._started = True
         self.fleet.start()
         for definition in self._definitions():
+            await self._tell_limits(definition)
             await self._register(definition, ())
         await self._place_missing()
         await self._unhost_deleted()
@@ -100,8 +113,14 @@ class PartitionedNode(RoutedControlPlane):
         """Record the table, then place its first partition on three nodes in three zones."""
         await self.start()
         created = await super().create_table(definition)
+        await self._tell_limits(created)
         await self._place(created)
         return created
+
+    async def update_table(self, definition: TableDefinition) -> None:
+        """Store the changed definition; a new throughput reaches every bucket at once."""
+        await super().update_table(definition)
+        await self._tell_limits(definition)
 
     async def _drop_items(self, definition: TableDefinition) -> None:
         """Forget the table's map and remove its replicas, with their B-trees, everywhere.
@@ -110,6 +129,8 @@ class PartitionedNode(RoutedControlPlane):
         under the name gets partitions of its own (`root_partition`), never these.
         """
         await self.fleet.request(METADATA, DropTable(definition.tbl))
+        if GAC in self.fleet.hosts:
+            await self.fleet.request(GAC, ForgetTable(definition.tbl))
         for node in self.fleet.storage_nodes:
             if self.fleet.hosts[node].up:
                 await self.fleet.request(node, UnhostTable(root_partition(definition)))
@@ -137,6 +158,24 @@ class PartitionedNode(RoutedControlPlane):
         if type(result) is Indefinite:
             raise InternalServerError(f"The request's outcome is unknown: {result.reason}")
         raise InternalServerError(f"The partition could not serve the request: {result}")
+
+    # --- admission control --------------------------------------------------------------
+
+    async def _tell_limits(self, definition: TableDefinition,
+                           nodes: tuple[str, ...] | None = None) -> None:
+        """Tell the storage nodes and GAC a table's throughput (they keep it in memory)."""
+        if self.settings.admission is None:
+            return
+        limits = table_limits(definition)
+        for node in self.fleet.control_nodes() if nodes is None else nodes:
+            if self.fleet.hosts[node].up:
+                table = definition.tbl if node == GAC else root_partition(definition)
+                await self.fleet.request(node, SetTableLimits(table, limits))
+
+    async def _tell_restarted(self, node: str) -> None:
+        for definition in self._definitions():
+            await self._tell_limits(definition, (node,))
+        await self._unhost_deleted()
 
     # --- placement --------------------------------------------------------------------------
 
@@ -217,7 +256,58 @@ class PartitionedNode(RoutedControlPlane):
         versions = {names[t]: m.version for t, m in self.fleet.metadata.maps.items()
                     if t in names}
         return {"mode": self.mode, "nodes": nodes, "map_versions": versions,
-                "partitions": partitions}
+                "partitions": partitions, "admission": self._admission_state(names)}
+
+    def _admission_state(self, names: dict[str, str]) -> dict[str, Any]:
+        """Bucket levels, allocations and throttle counts, from every node that keeps some.
+
+        A partition's buckets are shown from its leader's node, where its writes and
+        strong reads are admitted.
+        """
+        era = self.settings.admission
+        if era is None:
+            return {"era": None}
+        now = self.fleet.now_ms()
+        router = self.fleet.router
+        state: dict[str, Any] = {
+            "era": era.value, "throttles": {
+                "router": router.tokens.throttles if isinstance(router, AdmittingRouter) else 0,
+                "storage": 0},
+            "tables": {}, "partitions": {}, "nodes": {}}
+        gac = self.fleet.hosts.get(GAC)
+        if gac is not None and gac.node is not None:
+            state["tables"] = {names.get(t, t): v for t, v in
+                               gac.node.snapshot()["tables"].items() if t in names}
+        by_root = {root_partition(d): f"{d.region}/{d.name}" for d in self._definitions()}
+        for node_id in self.fleet.storage_nodes:
+            storage = self.fleet.storage(node_id)
+            if not isinstance(storage, AdmittingStorageNode):
+                continue
+            buckets = storage.admission.state(now)
+            state["throttles"]["storage"] += buckets["throttles"]
+            state["nodes"][node_id] = buckets["node"]
+            for partition, entry in buckets["partitions"].items():
+                replica = storage.replicas.get(partition)
+                table = by_root.get(partition[:partition.index(".") + 1])
+                if table is None or replica is None:
+                    continue
+                if replica.leader is not None or partition not in state["partitions"]:
+                    state["partitions"][partition] = {"table": table, "node": node_id, **entry}
+        for partition, entry in state["partitions"].items():
+            entry["rate"] = self._consumed_rate(partition, entry)
+        return state
+
+    def _consumed_rate(self, partition: PartitionId, entry: dict[str, Any]) -> dict[str, float]:
+        """Capacity units a second the partition consumed since the last state."""
+        consumed = [entry.get(kind, {}).get("consumed", 0.0) for kind in ("read", "write")]
+        now = time.monotonic()
+        before = self._consumed.get(partition)
+        self._consumed[partition] = (now, consumed)
+        if before is None or now <= before[0]:
+            return {"read": 0.0, "write": 0.0}
+        elapsed = now - before[0]
+        return {kind: round(max(0.0, consumed[i] - before[1][i]) / elapsed, 1)
+                for i, kind in enumerate(("read", "write"))}
 
     def _partition_state(self, table: str, partition: Partition) -> dict[str, Any]:
         replicas, leader, ballot = [], None, None
@@ -264,7 +354,7 @@ class PartitionedNode(RoutedControlPlane):
     def restart(self, node: str) -> None:
         """Restart a node, and remove what it hosts of tables deleted while it was down."""
         self.fleet.restart(node)
-        asyncio.get_running_loop().create_task(self._unhost_deleted())
+        asyncio.get_running_loop().create_task(self._tell_restarted(node))
 
     def cut_link(self, src: str, dst: str) -> None:
         self.fleet.cut_link(src, dst)

@@ -10,7 +10,7 @@ replica across crashes ("its disk"), as `dynamo.paxos.replica_factory` does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,7 @@ class FleetConfig:
     compact_ms: float = 1000.0
     split_rate: float | None = None
     balance: bool = False  # run autoadmin's balancer, which moves replicas (§4.3)
+    root: PartitionId = ROOT  # the table's first partition's id
 
     @property
     def zones(self) -> dict[NodeId, str]:
@@ -50,18 +51,24 @@ class FleetConfig:
     router: RouterConfig = RouterConfig(attempt_ms=250.0, deadline_ms=1500.0)
 
 
-def fleet_factories(config: FleetConfig, paxos: PaxosConfig,
-                    bug: str | None = None) -> dict[NodeId, NodeFactory]:
+def fleet_factories(config: FleetConfig, paxos: PaxosConfig, bug: str | None = None, *,
+                    node_class: Callable[..., Node] | None = None,
+                    router_class: Callable[..., Node] | None = None
+                    ) -> dict[NodeId, NodeFactory]:
     """How to build (and rebuild after a crash) every node of the fleet.
 
-    `bug` names a planted bug (`planted.py`) to run the fleet with.
+    `bug` names a planted bug (`planted.py`) to run the fleet with. A layer above
+    passes its own storage node and router (built as `StorageNode` and
+    `RequestRouter` are) to run the fleet with them.
     """
     if bug is not None and bug not in PLANTED_BUGS:
         raise ValueError(f"unknown planted bug {bug!r}; known: {', '.join(sorted(PLANTED_BUGS))}")
-    node_class, router_class = PLANTED_BUGS.get(bug or "", (StorageNode, RequestRouter))
+    planted_node, planted_router = PLANTED_BUGS.get(bug or "", (StorageNode, RequestRouter))
+    node_class = node_class or planted_node
+    router_class = router_class or planted_router
     disks: dict[tuple[NodeId, PartitionId], BTree] = {}
     members = config.storage_nodes[:3]
-    root = Hosted(ROOT, KV_TABLE.tbl, 0, KEY_SPACE, members)
+    root = Hosted(config.root, KV_TABLE.tbl, 0, KEY_SPACE, members)
     node_config = NodeConfig(paxos, METADATA, split_size=config.split_size,
                              check_ms=config.check_ms, split_rate=config.split_rate,
                              compact_ms=config.compact_ms, report_ms=config.check_ms)
@@ -75,7 +82,7 @@ def fleet_factories(config: FleetConfig, paxos: PaxosConfig,
 
     def metadata(id: NodeId, records: Sequence[Any], rng: Rng) -> Node:
         service = MetadataService(id)
-        service.register(RegisterTable(KV_TABLE.tbl, ROOT, members))
+        service.register(RegisterTable(KV_TABLE.tbl, config.root, members))
         return service
 
     def router(id: NodeId, records: Sequence[Any], rng: Rng) -> Node:

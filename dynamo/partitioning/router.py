@@ -187,6 +187,9 @@ class RequestRouter:
     def _on_request(self, request: ClientRequest) -> list[Effect]:
         op = request.operation
         table, item_key_, item_op = locate(op)
+        refused = None if type(op) is ToPartition else self.admit(table, item_op)
+        if refused is not None:
+            return [Reply(request.client, request.request_id, refused)]
         key = next(self._ids)
         self.pending[key] = _Pending(
             request.client, request.request_id, op, table, item_key_,
@@ -298,6 +301,19 @@ class RequestRouter:
                                          page.last_evaluated_key, capacity,
                                          scan.scanned_bytes)))
 
+    # --- where admission control (layer 6) steps in ---------------------------------
+
+    def admit(self, table: str, item_op: Any) -> Any | None:
+        """The answer that refuses a request before it is routed, or None to route it.
+
+        This router admits everything; global admission control (`dynamo.admission`)
+        overrides it with the router's table-level tokens (§4.2).
+        """
+        return None
+
+    def answered(self, table: str, read: bool, result: Any) -> None:
+        """A request's answer, as it goes back to the client (what it cost is in it)."""
+
     def _attempt_timed_out(self, key: int, pending: _Pending) -> list[Effect]:
         if pending.leader_only and not pending.read:
             # Asked, never answered: the write may still be chosen; retrying could apply
@@ -335,6 +351,8 @@ class RequestRouter:
     def _finish(self, key: int, result: Any) -> list[Effect]:
         pending = self.pending.pop(key)
         self.attempts.pop(pending.attempt, None)
+        if type(pending.operation) is not ToPartition:
+            self.answered(pending.table, pending.read, result)
         return [CancelTimer(f"attempt:{key}"), CancelTimer(f"retry:{key}"),
                 Reply(pending.client, pending.request_id, result)]
 

@@ -277,11 +277,28 @@ class StorageNode:
                 return []  # a duplicate: the first copy is being answered
             if message.partition not in self.replicas:
                 return [Send(src, Forwarded(message.request_id, WrongPartition(message.partition)))]
+            refused = self.admit(src, message)
+            if refused is not None:
+                return [Send(src, Forwarded(message.request_id, refused))]
             self._observe(message.partition, message.key)
             self.served.setdefault(message.partition, [0, 0])[0 if message.read else 1] += 1
             return self._to_replica(message.partition,
                                     ClientRequest(src, message.request_id, message.operation))
         return []
+
+    # --- where admission control (layer 6) steps in ---------------------------------
+
+    def admit(self, src: NodeId, forward: Forward) -> Any | None:
+        """The answer that refuses a forwarded request, or None to hand it to its replica.
+
+        This node admits everything; `dynamo.admission` overrides it with the
+        partition-level and node-level token buckets of each era (§4, §4.1).
+        """
+        return None
+
+    def answered(self, partition: PartitionId, client: NodeId, request_id: int,
+                 result: Any) -> None:
+        """A replica's answer to a forwarded request, as it leaves (what it cost is in it)."""
 
     def _change_members(self, message: ChangeMembers) -> list[Effect]:
         """Propose autoadmin's membership change, if this node leads the partition and
@@ -378,6 +395,7 @@ class StorageNode:
                 if effect.client == SELF:
                     self.splitting.discard(partition)
                 else:
+                    self.answered(partition, effect.client, effect.request_id, effect.result)
                     out.append(Send(effect.client, Forwarded(effect.request_id, effect.result)))
             elif kind is Announce:
                 out.append(Announce(effect.kind, (*effect.detail, ("partition", partition))))

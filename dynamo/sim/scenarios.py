@@ -36,6 +36,10 @@ from dataclasses import dataclass, replace
 from random import Random
 from typing import Any
 
+from dynamo.admission.allocation import Throughput
+from dynamo.admission.eras import Era
+from dynamo.admission.fleet import admission_factories
+from dynamo.admission.storage_admission import TableLimits
 from dynamo.logreplica.group import healing_factories
 from dynamo.logreplica.healing import HealingConfig
 from dynamo.logreplica.invariants import INVARIANTS as ROLE_INVARIANTS
@@ -53,6 +57,7 @@ from dynamo.paxos.operations import (
     Ok,
     Put,
     QueryKey,
+    Rejected,
     Unavailable,
 )
 from dynamo.paxos.planted import PLANTED_BUGS as paxos_bugs
@@ -107,6 +112,8 @@ class Scenario:
     pre_vote: bool = True
     zones: tuple[tuple[str, str], ...] = ()  # with spares: a healing group (dynamo.logreplica)
     fleet: FleetConfig | None = None  # a partitioned fleet with routers (dynamo.partitioning)
+    admission: Era | None = None  # the fleet's table admitted under this era (dynamo.admission)
+    limits: TableLimits | None = None  # ... with this provisioned throughput
 
     @property
     def storage_nodes(self) -> tuple[str, ...]:
@@ -167,6 +174,19 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              network=NetworkConfig(loss=0.02, duplicate=0.02, reorder=0.05),
              duration_ms=4000.0, settle_ms=2000.0, final_read_ms=5000.0,
              fleet=FleetConfig(split_size=40)),
+    *(Scenario(f"admission-{era.value}", f"a provisioned table of 4 WCU, admitted under "
+               f"the {era.value} era (§4), splits while four clients write faster than "
+               "that; storage nodes crash and links partition and lose: a throttled write "
+               "never happens, and no acknowledged write is lost",
+               workload=Workload(clients=4, operations=30, keys=10,
+                                 client=ClientConfig(timeout_ms=1900.0)),
+               nemesis=NemesisConfig(kinds=("crash", "partition", "one_way"),
+                                     duration_ms=(100.0, 1500.0)),
+               network=NetworkConfig(loss=0.02, duplicate=0.02, reorder=0.05),
+               duration_ms=4000.0, settle_ms=2000.0, final_read_ms=5000.0,
+               fleet=FleetConfig(split_size=40, root="p."), admission=era,
+               limits=TableLimits(Throughput(read=1000.0, write=4.0)))
+      for era in (Era.STATIC, Era.GAC)),
     Scenario("partition-moves", "five storage nodes: a table splits on the first three and "
              "autoadmin moves replicas to the other two (add the new replica, let it catch "
              "up, remove the old one), while nodes crash, links partition and lose "
@@ -205,10 +225,14 @@ class RunResult:
     healing: tuple[str, ...] = ()  # the healing steps announced, in order (logreplica-heal)
     splits: int = 0  # partitions split (partition-splits)
     moves: int = 0  # replicas moved to another node (partition-moves)
+    throttled: int = 0  # requests refused by admission control (admission-*)
 
 
 class PaxosAdapter:
     """Translates `dynamo.paxos` operations and results into history terms."""
+
+    def __init__(self) -> None:
+        self.throttled = 0  # answers that were throttling errors
 
     def describe(self, operation: Any) -> tuple[str, str, str | None, str | None]:
         kind = type(operation)
@@ -236,6 +260,9 @@ class PaxosAdapter:
             return Outcome("retry", hint=result.leader_hint)
         if kind is Unavailable:
             return Outcome("retry")  # not carried out: safe to try again (operations.py)
+        if kind is Rejected and getattr(result.error, "retryable", False):
+            self.throttled += 1  # throttled (§4): not carried out; SDKs try again
+            return Outcome("retry")
         return Outcome("unknown")
 
 
@@ -327,7 +354,8 @@ def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace:
                      scenario.invariants, elections(sim.announcements),
                      tuple(a.kind for _, _, a in sim.announcements if a.kind in HEALING_STEPS),
                      splits(sim.announcements),
-                     sum(1 for _, _, a in sim.announcements if a.kind == "replica_removed"))
+                     sum(1 for _, _, a in sim.announcements if a.kind == "replica_removed"),
+                     adapter.throttled)
 
 
 HEALING_STEPS = ("replica_unresponsive", "log_replica_added", "replacement_added",
@@ -337,6 +365,10 @@ HEALING_STEPS = ("replica_unresponsive", "log_replica_added", "replacement_added
 def _factories(scenario: Scenario, config: PaxosConfig,
                planted_bug: str | None) -> dict[str, Any]:
     """The nodes' factories: a Paxos group, or a healing group with spares and autoadmin."""
+    if scenario.fleet is not None and scenario.admission is not None:
+        assert scenario.limits is not None
+        return admission_factories(scenario.fleet, config, scenario.admission, scenario.limits,
+                                   burst_seconds=1.0)
     if scenario.fleet is not None:
         return fleet_factories(scenario.fleet, config, planted_bug)
     if scenario.zones:

@@ -24,8 +24,9 @@ def make_client(url: str, region: str = REGION):  # type: ignore[no-untyped-def]
 
 
 def create_table(client, name: str, sort: str | None = None, sort_type: str = "S",  # type: ignore[no-untyped-def]
-                 partition_type: str = "S") -> None:
-    """Create a provisioned table with key `pk` (and optionally a sort key)."""
+                 partition_type: str = "S", capacity: int = 5) -> None:
+    """Create a provisioned table with key `pk` (and optionally a sort key), of `capacity`
+    RCU and WCU: a test that writes megabytes needs the throughput to write them (§4)."""
     keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
     definitions = [{"AttributeName": "pk", "AttributeType": partition_type}]
     if sort:
@@ -33,5 +34,5 @@ def create_table(client, name: str, sort: str | None = None, sort_type: str = "S
         definitions.append({"AttributeName": sort, "AttributeType": sort_type})
     client.create_table(
         TableName=name, KeySchema=keys, AttributeDefinitions=definitions,
-        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+        ProvisionedThroughput={"ReadCapacityUnits": capacity, "WriteCapacityUnits": capacity},
     )

@@ -89,7 +89,8 @@ def test_one_bad_item_fails_the_whole_batch(client, table_name):
 
 
 def test_batch_get_past_16_mb_returns_unprocessed_keys(client, table_name):
-    create_table(client, table_name)
+    # 19 MB of writes: more than a 5 WCU table's 300 s of burst (1,500 WCU) holds.
+    create_table(client, table_name, capacity=100)
     blob = "x" * (390 * 1024)
     keys = [{"pk": {"S": f"k{i:02d}"}} for i in range(50)]   # 50 x 390 KB = 19 MB
     for start in range(0, 50, 25):

@@ -109,7 +109,8 @@ def test_scan_consumed_capacity_is_reported(client, songs):
 
 
 def test_pages_stop_at_one_megabyte(client, table_name):
-    create_table(client, table_name, sort="n", sort_type="N")
+    # 2.4 MB of writes: more than a 5 WCU table's 300 s of burst (1,500 WCU) holds.
+    create_table(client, table_name, sort="n", sort_type="N", capacity=1000)
     blob = "x" * (300 * 1024)
     for n in range(8):   # 8 x 300 KB = 2.4 MB in one item collection
         client.put_item(TableName=table_name,

@@ -1,0 +1,114 @@
+"""A request router that admits against global admission control's tokens (§4.2).
+
+Layer 5's `RequestRouter` routes every request. This one first spends its
+local tokens for the request's table (`RouterTokens`): while it holds some,
+the request is routed. It asks the GAC server for more on a period, and
+whenever it runs out: "when a router runs out of tokens, it requests more from
+GAC". A request that finds the tokens gone waits for that answer (GAC is a
+round trip away, a fraction of a millisecond here), and only if the grant
+holds nothing for it either is it throttled, without reaching a storage node.
+Each answered request is charged what it cost.
+
+Under the other eras (`static`, `bursting`, `adaptive`) routers admit
+everything, and the storage nodes' buckets alone decide (§4, §4.1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynamo.admission.global_admission import RouterTokens, TokenGrant
+from dynamo.admission.storage_node import throttled, units_of
+from dynamo.contract import (
+    ClientRequest,
+    Effect,
+    Event,
+    NodeId,
+    Receive,
+    Rng,
+    Send,
+    SetTimer,
+    Start,
+    TimerFired,
+)
+from dynamo.partitioning.router import RequestRouter, RouterConfig, ToPartition, locate
+from dynamo.paxos.statemachine import is_read
+
+TOKENS_TIMER = "gac:tokens"
+TICK_MS = 100.0  # how often the router looks whether a table's tokens are due
+
+
+class AdmittingRouter(RequestRouter):
+    """A request router with GAC's table-level tokens."""
+
+    def __init__(self, id: NodeId, rng: Rng, config: RouterConfig | None = None,
+                 gac: NodeId = "gac", tokens: RouterTokens | None = None) -> None:
+        super().__init__(id, rng, config)
+        self.gac = gac
+        self.tokens = tokens or RouterTokens()
+        self.on_demand: set[str] = set()
+        self.waiting: dict[str, list[ClientRequest]] = {}  # for a grant, by table
+
+    def step(self, now_ms: float, event: Event) -> list[Effect]:
+        kind = type(event)
+        if kind is ClientRequest and type(event.operation) is not ToPartition:
+            self.now = now_ms
+            waits = self._wait_for_tokens(event)
+            if waits is not None:
+                return waits
+        if kind is Receive and type(event.message) is TokenGrant:
+            self.now = now_ms
+            return self._granted(event.message)
+        if kind is TimerFired and event.name == TOKENS_TIMER:
+            self.now = now_ms
+            return self._tick() + [SetTimer(TOKENS_TIMER, TICK_MS)]
+        effects = super().step(now_ms, event)
+        if kind is Start:
+            effects.append(SetTimer(TOKENS_TIMER, TICK_MS))
+        return effects
+
+    def admit(self, table: str, item_op: Any) -> Any | None:
+        if self.tokens.admit(table, "read" if is_read(item_op) else "write", self.now):
+            return None
+        return throttled(table in self.on_demand)
+
+    def answered(self, table: str, read: bool, result: Any) -> None:
+        self.tokens.charge(table, "read" if read else "write", units_of(result, read), self.now)
+
+    def _wait_for_tokens(self, request: ClientRequest) -> list[Effect] | None:
+        """Out of the table's tokens: ask GAC and let the request wait for its answer.
+        None: the request goes ahead now (to be admitted or throttled)."""
+        try:
+            table, _, item_op = locate(request.operation)
+        except TypeError:
+            return None  # the router refuses it itself
+        if not self.tokens.exhausted(table, "read" if is_read(item_op) else "write", self.now):
+            return None
+        ask = self.tokens.ask(table, self.now)
+        if ask is None and self.tokens.ask_outstanding_ms(table, self.now) >= TICK_MS:
+            return None  # asked long ago and never answered: decide without it
+        self.waiting.setdefault(table, []).append(request)
+        return [] if ask is None else [Send(self.gac, ask)]
+
+    def _granted(self, grant: TokenGrant) -> list[Effect]:
+        self.tokens.granted(grant, self.now)
+        if grant.on_demand:
+            self.on_demand.add(grant.table)
+        return self._release(grant.table)
+
+    def _release(self, table: str) -> list[Effect]:
+        """Route (or throttle) the requests that waited for the table's tokens."""
+        effects: list[Effect] = []
+        for request in self.waiting.pop(table, []):
+            effects += super().step(self.now, request)
+        return effects
+
+    def _tick(self) -> list[Effect]:
+        effects: list[Effect] = [Send(self.gac, r) for r in self.tokens.requests(self.now)]
+        for table in list(self.waiting):  # a grant lost on the way: decide without it
+            if self.tokens.ask_outstanding_ms(table, self.now) >= TICK_MS:
+                effects += self._release(table)
+        return effects
+
+    def snapshot(self) -> dict[str, Any]:
+        return {**super().snapshot(), "throttles": self.tokens.throttles}
