@@ -17,13 +17,16 @@ shows:
 
 Those are the "tables" tab (key t). The "partitions" tab (key p) shows the
 same admin state as tables split into partitions on storage nodes
-(`partitions.py`), refreshed by the same poll.
+(`partitions.py`), and the "admission" tab (key a) its token buckets,
+allocations and throttles over time (`admission.py`), refreshed by the same
+poll.
 
 The tables come from what the API returns. Request rates, latencies and
 throttles are not part of the DynamoDB API (AWS publishes them through
 CloudWatch), so the tables tab does not show them rather than estimate them
 from polling. The partitions tab shows the rates the server's partitions
-measure themselves, as its admin endpoint reports them.
+measure themselves, as its admin endpoint reports them, and the admission tab
+the buckets that admit or throttle each request.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, RichLog, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
+from dynamo.tui.admission import AdmissionView
 from dynamo.tui.partitions import PartitionsView
 from dynamo.tui.tables import PollError, RequestSigner, TableInfo, TablePoller, human_bytes
 
@@ -67,6 +71,7 @@ class ServerDashboard(App[None]):
         Binding("r", "refresh", "poll now"),
         Binding("t", "show_tab('tables')", "tables"),
         Binding("p", "show_tab('partitions')", "partitions"),
+        Binding("a", "show_tab('admission')", "admission"),
         Binding("q", "quit", "quit"),
     ]
 
@@ -93,6 +98,8 @@ class ServerDashboard(App[None]):
                 yield Static(NOTE, id="note")
             with TabPane("partitions", id="partitions-tab"):
                 yield PartitionsView(id="partitions-view")
+            with TabPane("admission", id="admission-tab"):
+                yield AdmissionView(id="admission-view")
         yield RichLog(id="changes", max_lines=1_000, wrap=True)
         yield Footer()
 
@@ -115,9 +122,11 @@ class ServerDashboard(App[None]):
         self.query_one(TabbedContent).active = f"{name}-tab"
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """On the partitions tab, up and down move through the table list at once."""
-        if event.pane.id == "partitions-tab":
-            self.query_one("#partition-tables", DataTable).focus()
+        """On the partitions and admission tabs, up and down move through the first list at
+        once."""
+        first = {"partitions-tab": "#partition-tables", "admission-tab": "#admission-partitions"}
+        if event.pane.id in first:
+            self.query_one(first[event.pane.id], DataTable).focus()
 
     def request_poll(self) -> None:
         """Poll, unless a poll is still waiting for its answer (a slow server is not
@@ -129,6 +138,10 @@ class ServerDashboard(App[None]):
     async def poll(self) -> None:
         """Ask the endpoint for its tables and show the answer (or why there is none)."""
         assert self._session is not None
+        if not self.is_running:
+            # The timer fired as the app began to close, and the worker starts after its
+            # screen went (the more widgets, the longer that takes): nothing to show it in.
+            return
         status = self.query_one("#status", Static)
         try:
             tables = await TablePoller(self.endpoint, self.signer, self._session).tables()
@@ -165,8 +178,9 @@ class ServerDashboard(App[None]):
             log.write(Text.assemble((f"{stamp}  ", "dim"), line), expand=True)
 
     async def show_group(self) -> None:
-        """Fill the replica grid and the partitions view from /admin/state (left empty if the
-        server has none), and log the partitions that appeared, went or changed status."""
+        """Fill the replica grid, the partitions view and the admission view from /admin/state
+        (left empty if the server has none), and log the partitions that appeared, went,
+        changed status or were boosted."""
         assert self._session is not None
         try:
             async with self._session.get(f"{self.endpoint}/admin/state") as answer:
@@ -180,6 +194,7 @@ class ServerDashboard(App[None]):
         for row in replica_rows(state):
             grid.add_row(*row)
         self.log_changes(self.query_one(PartitionsView).show(state))
+        self.log_changes(self.query_one(AdmissionView).show(state, time.monotonic()))
 
 
 def replica_rows(state: dict | None) -> list[tuple[object, ...]]:
