@@ -10,8 +10,8 @@ users, requests/s and failures/s over time, from Locust's
 
 What it shows depends on the layers present (paper §4.1.1):
 
-- Today (no admission control yet), the server serves every burst:
-  requests/s follows the user count step by step, and failures/s stays zero.
+- On the default on-demand table the server serves every burst: requests/s
+  follows the user count step by step, and failures/s stays zero.
 - With per-partition token buckets, a burst above the partition's allocation
   is throttled at once (failures/s rises during each burst).
 - With bursting, the capacity a partition left unused during the quiet

@@ -9,8 +9,9 @@ Locust's `--csv-full-history`.
 
 What it shows depends on the layers present (paper §4):
 
-- Today (no admission control yet), every request is served: failures/s is
-  zero for hot and cold alike, and the hot keys simply get their 90%.
+- On the default on-demand table (double its previous peak, §4.5), every
+  request is served: failures/s is zero for hot and cold alike, and the hot
+  keys simply get their 90%.
 - With per-partition token buckets (§4), the hot partitions hit their
   allocation and are throttled (`ProvisionedThroughputExceededException`,
   failures/s of "hot" > 0) while cold keys — the same table! — are served:

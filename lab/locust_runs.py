@@ -9,6 +9,8 @@ Name, plus an "Aggregated" row) and, with `--csv-full-history`,
 "Requests/s" column there is a moving average over several seconds, which
 smooths a burst away; the rates below are instead the differences of the
 cumulative "Total Request Count" between consecutive seconds.
+`PREFIX_failures.csv` has a row per Type ("Method"), Name and kind of error;
+`workloads/dynamo_user.py` names a throttle's kind "throttled (...)".
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from lab.server import REPO
 
 AGGREGATED = "Aggregated"
+THROTTLED = "throttled"  # how the workloads' failures of admission control begin
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,21 @@ def read_history(path: Path) -> list[dict[str, str]]:
     """The rows of PREFIX_stats_history.csv."""
     with open(path, newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def read_failures(path: Path) -> list[dict[str, str]]:
+    """The rows of PREFIX_failures.csv: Method (the Type), Name, Error, Occurrences."""
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def throttles_by_type(failures: list[dict[str, str]]) -> dict[str, int]:
+    """How many requests of each Type were throttled, from PREFIX_failures.csv."""
+    counts: dict[str, int] = defaultdict(int)
+    for row in failures:
+        if row["Error"].startswith(THROTTLED):
+            counts[row["Method"]] += int(row["Occurrences"])
+    return dict(counts)
 
 
 def rates_by_type(history: list[dict[str, str]]) -> dict[str, Rates]:

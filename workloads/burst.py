@@ -13,8 +13,13 @@ users is 10x the requests per second, whatever the server's latency. The
 requests are workload A's (uniform.py): GetItem / UpdateItem of 900-byte
 user profiles, loaded at the start.
 
+The profiles are loaded on-demand; `--capacity UNITS` then provisions the
+table with UNITS RCU and WCU, so a burst can exceed what the table is
+provisioned for while the quiet periods stay well within it.
+
     locust -f workloads/burst.py --headless --host http://127.0.0.1:8000 \\
         --csv lab/out/burst --csv-full-history
+    locust -f workloads/burst.py --headless --host http://127.0.0.1:8000 --capacity 40
 
 The shape decides the user count and the run length; `-u`, `-r` and `-t`
 are ignored.
@@ -25,7 +30,10 @@ from __future__ import annotations
 from typing import Any
 
 import uniform  # the profile table, its load phase and options (--table, --keys, --seed)
+from dynamo_user import make_boto_client, provision
 from locust import LoadTestShape, constant_throughput, events
+from locust.env import Environment
+from locust.runners import WorkerRunner
 
 
 @events.init_command_line_parser.add_listener
@@ -40,6 +48,18 @@ def _options(parser: Any) -> None:
     group.add_argument("--cycles", type=int, default=3, help="how many quiet+burst periods")
     group.add_argument("--user-rate", type=float, default=10.0,
                        help="requests per second of each user")
+    group.add_argument("--capacity", type=int, default=None, metavar="UNITS",
+                       help="provision the table with UNITS RCU and WCU once loaded "
+                            "(default: it stays on-demand)")
+
+
+# Registered after uniform's load phase, so it runs once the profiles are in.
+@events.test_start.add_listener
+def _provision(environment: Environment, **_: Any) -> None:
+    options = environment.parsed_options
+    if options.capacity is None or isinstance(environment.runner, WorkerRunner):
+        return
+    provision(make_boto_client(environment.host), options.table, options.capacity)
 
 
 class PacedProfileUser(uniform.ProfileUser):

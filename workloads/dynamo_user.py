@@ -5,8 +5,10 @@ own calls. `DynamoClient` wraps boto3's low-level DynamoDB client: each API
 call is timed and fired as one `events.request` — name = the operation
 (`GetItem`, `UpdateItem`, ...), response time in milliseconds, and the
 exception when the call failed. A throttle (`ProvisionedThroughputExceededException`,
-`ThrottlingException`, the answer of admission control, paper §4) therefore
-shows up as a *failure* in Locust's statistics, next to the operation it hit.
+`ThrottlingException`, `RequestLimitExceeded`: the answer of admission control,
+paper §4) is reported as a `Throttled` failure, a failure kind of its own: Locust's
+failures table (and `--csv`'s `_failures.csv`) shows it as
+"throttled (ProvisionedThroughputExceededException)", apart from any other error.
 
 botocore would normally retry a throttled call with back-off and hide it;
 here retries are off (one attempt in total), so what the server said is
@@ -37,6 +39,9 @@ from locust.exception import LocustError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 DUMMY_CREDENTIALS = {"aws_access_key_id": "AKIDLOCUST", "aws_secret_access_key": "locust"}
+# DynamoDB's answers when admission control refuses a request (§4): what `Throttled` stands for.
+THROTTLING_ERRORS = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
+                               "RequestLimitExceeded"})
 # One attempt in total: a throttle must reach Locust, not be retried away.
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"},
                     connect_timeout=5, read_timeout=30, max_pool_connections=4)
@@ -55,6 +60,18 @@ def make_boto_client(endpoint: str) -> Any:
     credentials = DUMMY_CREDENTIALS if local else {}
     return _session.client("dynamodb", endpoint_url=endpoint, region_name=region,
                            config=NO_RETRIES, **credentials)
+
+
+class Throttled(Exception):
+    """A call admission control refused, reported to Locust as a failure kind of its own."""
+
+    def __init__(self, error_code: str) -> None:
+        super().__init__(error_code)
+        self.error_code = error_code
+
+    def __repr__(self) -> str:
+        # Locust names a failure by the exception's repr: one name per throttling error.
+        return f"throttled ({self.error_code})"
 
 
 class DynamoClient:
@@ -92,18 +109,19 @@ class DynamoClient:
         began = time.perf_counter()
         response: Response | None = None
         failure: Exception | None = None
+        context: dict[str, str] = {}
         try:
             response = call(**params)
         except (ClientError, BotoCoreError) as error:
             # ClientError: DynamoDB answered with an error (throttle, validation, ...);
             # BotoCoreError: no answer at all (connection refused, timeout).
-            failure = error
+            context["error_code"] = code = _error_code(error)
+            failure = Throttled(code) if code in THROTTLING_ERRORS else error
         self._request_event.fire(
             request_type=self.request_type, name=operation,
             response_time=(time.perf_counter() - began) * 1000,
             response_length=_content_length(response), response=response,
-            context={"error_code": _error_code(failure)} if failure else {},
-            exception=failure, start_time=started_at)
+            context=context, exception=failure, start_time=started_at)
         return response
     # --8<-- [end:measure]
 
@@ -163,6 +181,27 @@ def ensure_table(client: Any, name: str, key_schema: list[dict[str, str]],
             raise LocustError(f"table {name} did not become ACTIVE within {timeout:.0f} s")
         time.sleep(0.1)
     return created
+
+
+def provision(client: Any, name: str, capacity: int, timeout: float = 60.0) -> None:
+    """Make `name` a provisioned table of `capacity` RCU and WCU (UpdateTable), unless it is.
+
+    Loading a table on-demand and provisioning it afterwards keeps the load phase
+    from being throttled by the very limit the test is about.
+    """
+    table = client.describe_table(TableName=name)["Table"]
+    throughput = table.get("ProvisionedThroughput", {})
+    mode = table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+    if mode == "PROVISIONED" and throughput.get("ReadCapacityUnits") == capacity == \
+            throughput.get("WriteCapacityUnits"):
+        return  # DynamoDB refuses an UpdateTable that changes nothing
+    client.update_table(TableName=name, BillingMode="PROVISIONED", ProvisionedThroughput={
+        "ReadCapacityUnits": capacity, "WriteCapacityUnits": capacity})
+    deadline = time.monotonic() + timeout
+    while client.describe_table(TableName=name)["Table"]["TableStatus"] != "ACTIVE":
+        if time.monotonic() > deadline:
+            raise LocustError(f"table {name} did not become ACTIVE within {timeout:.0f} s")
+        time.sleep(0.1)
 
 
 def batch_write(client: Any, table: str, items: list[dict[str, Any]]) -> None:

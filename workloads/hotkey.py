@@ -16,7 +16,9 @@ Locust with Type "hot" or "cold", so the statistics show whether the hot
 keys are throttled and the cold ones left alone (isolation).
 
 Each user places orders (PutItem) and reads a customer's ten latest orders
-(Query, newest first), half and half.
+(Query, newest first), half and half: as fast as it is answered (closed
+loop, the default), or paced at `--user-rate` requests a second, so that the
+offered load stays the same however many requests are throttled.
 
     locust -f workloads/hotkey.py --headless -u 20 -r 20 -t 20s \\
         --host http://127.0.0.1:8000 --csv lab/out/hotkey --csv-full-history
@@ -30,7 +32,7 @@ from typing import Any
 
 from dynamo_user import DynamoClient, DynamoUser, ensure_table, make_boto_client
 from faker_data import customer_key, order, seeded_faker
-from locust import constant, events, task
+from locust import constant_throughput, events, task
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
@@ -47,6 +49,8 @@ def _options(parser: Any) -> None:
     group.add_argument("--capacity", type=int, default=None, metavar="UNITS",
                        help="provision the table with UNITS RCU and WCU instead of on-demand, "
                             "so its limits are within reach of a laptop-sized load")
+    group.add_argument("--user-rate", type=float, default=0.0,
+                       help="requests per second of each user (default 0: closed loop)")
 
 
 @events.test_start.add_listener
@@ -65,7 +69,6 @@ def _create_table(environment: Environment, **_: Any) -> None:
 class ShopperUser(DynamoUser):
     """Places orders and lists recent orders, mostly for the hot customers."""
 
-    wait_time = constant(0)
     _numbers = itertools.count()
 
     def on_start(self) -> None:
@@ -78,6 +81,10 @@ class ShopperUser(DynamoUser):
         self.rng = random.Random(f"{options.seed}/{number}")
         self.fake = seeded_faker(f"{options.seed}/{number}")
         self.hot, self.cold = self.client.labelled("hot"), self.client.labelled("cold")
+        self.pace = constant_throughput(options.user_rate) if options.user_rate > 0 else None
+
+    def wait_time(self) -> float:  # type: ignore[override]
+        return self.pace(self) if self.pace is not None else 0.0
 
     def pick(self) -> tuple[int, DynamoClient]:
         """A customer, and the client that reports the request as hot or cold."""

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 # Every subcommand module; each must import.
-COMMANDS = ("serve", "admin", "demo", "bench", "course", "sim", "walbench", "dashboard")
+COMMANDS = ("serve", "admin", "demo", "bench", "course", "sim", "walbench", "dashboard", "lab")
 
 
 def build_parser() -> argparse.ArgumentParser:
