@@ -14,7 +14,8 @@ what its partitions consumed and were refused over the last interval:
 * the table was throttled and consumed less than its provisioned throughput:
   each throttled partition's allocation grows by `gain` times its share of
   the table's unused throughput (shared out in proportion to what the
-  throttled partitions consumed), up to the partition maximum;
+  throttled partitions consumed), up to the partition maximum and never past
+  the table's own provisioned throughput;
 * the table consumed more than its provisioned throughput: each boosted
   partition gives back `gain` times its boost;
 * a boosted partition that uses less than its own even share no longer needs
@@ -59,7 +60,8 @@ def control(provisioned: Throughput, loads: Mapping[PartitionId, PartitionLoad],
             weight = sum(max(load.consumed.of(kind), 1.0) for load in throttled.values())
             for p, load in throttled.items():
                 raise_by = gain * spare * max(load.consumed.of(kind), 1.0) / weight
-                new = min(cap.of(kind), load.allocation.of(kind) + raise_by)
+                # Never past the partition maximum, nor past the whole table's throughput.
+                new = min(cap.of(kind), limit, load.allocation.of(kind) + raise_by)
                 changed.setdefault(p, {})[kind] = new
         for p, load in loads.items():
             boost = load.allocation.of(kind) - load.share.of(kind)

@@ -147,3 +147,12 @@ def test_a_hot_partition_comes_to_sustain_150_percent_of_its_share() -> None:
     assert throttled_per_second[-10:] == [0] * 10
     assert 15.0 <= admission.allocation(hot).write <= table.write
     assert all(admission.allocation(p) == share for p in cold)
+
+
+def test_a_boost_never_takes_a_partition_past_its_tables_provisioned_throughput() -> None:
+    """§4.1.2: adaptive capacity boosts partitions "while the table level throughput was
+    not exceeded": one partition is never allocated more than the whole table."""
+    share = Throughput(25.0, 25.0)
+    loads = {"t.0": PartitionLoad(share, Throughput(25.0, 95.0), Throughput(0.0, 60.0), (0, 9))}
+    changed = control(Throughput(100.0, 100.0), loads)
+    assert changed["t.0"] is not None and changed["t.0"].write == 100.0
