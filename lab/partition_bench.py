@@ -30,6 +30,15 @@ drifts: compare a round's pair, not single figures.
     python -m lab.partition_bench --on-disk       # --data-dir (fsynced log): 7 minutes or more
     python -m lab.partition_bench --quick         # 1 round, 2 s runs, 1,000 keys: about 25 s
 
+`--compare admission` asks a different question with the same machinery: what
+admission control costs on the request path (§4). It compares one partition
+served with `--admission off` against the same with `--admission gac` (the
+default: the router's GAC tokens, the storage node's partition and node
+buckets) and `--admission bursting` (the storage node's buckets alone). The
+bench's table is on-demand and its load fits in a partition's burst capacity, so
+nothing is throttled; the difference is the cost of admitting and charging. (Not
+`static`: with no burst, one partition's 1,000 WCU cap throttles the load itself.)
+
 The figures and what they say are in docs/performance.md ("A partitioned table").
 """
 
@@ -112,6 +121,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--on-disk", action="store_true",
                         help="each server with a fresh --data-dir (fsynced write-ahead log) "
                              "instead of --in-memory")
+    parser.add_argument("--compare", choices=("partitions", "admission"), default="partitions",
+                        help="what the servers differ in: the partition count (default), or "
+                             "admission control off, gac and bursting")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: " + ", ".join(f"{k}={v}" for k, v in QUICK.items()))
     parser.add_argument("--out", type=Path, default=REPO / "lab" / "out",
@@ -124,6 +136,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def setups(args: argparse.Namespace) -> list[Setup]:
+    if args.compare == "admission":
+        return [Setup(f"admission-{era}", ("--split-rate", "0", "--admission", era))
+                for era in ("off", "gac", "bursting")]
     return [Setup("one-partition", ("--split-rate", "0")),
             Setup("partitioned", ("--split-size", str(args.split_size), "--split-rate", "0"))]
 
@@ -148,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(format_runs(runs))
     print()
-    print(format_summary(runs, args.mixes))
+    print(format_summary(runs, args.mixes, [setup.name for setup in setups(args)]))
     path = args.out / f"{NAME}.json"
     path.write_text(json.dumps({"storage": storage, "settings": vars(args) | {"out": str(args.out)},
                                 "servers": [asdict(b) for b in boots], "runs": runs}, indent=2))
@@ -312,21 +327,21 @@ def format_runs(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def format_summary(runs: list[dict[str, Any]], mixes: list[str]) -> str:
-    """Per mix: medians over the rounds, and partitioned ÷ one-partition round by round."""
-    lines = ["median over rounds; partitioned ÷ one-partition per round",
-             f"{'mix':<6}{'ops/s one':>11}{'ops/s split':>13}{'µs/op one':>11}"
-             f"{'µs/op split':>13}  ops/s ratio per round"]
+def format_summary(runs: list[dict[str, Any]], mixes: list[str], names: list[str]) -> str:
+    """Per mix and server: medians over the rounds, and each server ÷ the first (the
+    baseline), round by round."""
+    base = names[0]
+    lines = [f"median over rounds; ops/s ÷ {base}'s, per round",
+             f"{'mix':<6}{'server':<20}{'ops/s':>9}{'µs/op':>8}  ops/s ratio per round"]
     for mix in mixes:
-        one = [r for r in runs if r["mix"] == mix and r["server"] == "one-partition"]
-        split = [r for r in runs if r["mix"] == mix and r["server"] == "partitioned"]
-        by_round = {r["round"]: r for r in one}
-        ratios = [s["ops_per_s"] / by_round[s["round"]]["ops_per_s"] for s in split
-                  if by_round[s["round"]]["ops_per_s"]]
-        lines.append(f"{mix:<6}{median(one, 'ops_per_s'):>11.0f}{median(split, 'ops_per_s'):>13.0f}"
-                     f"{median(one, 'server_cpu_us_per_op'):>11.0f}"
-                     f"{median(split, 'server_cpu_us_per_op'):>13.0f}  "
-                     + ", ".join(f"{x:.2f}" for x in ratios))
+        by_round = {r["round"]: r for r in runs if r["mix"] == mix and r["server"] == base}
+        for name in names:
+            mine = [r for r in runs if r["mix"] == mix and r["server"] == name]
+            ratios = [r["ops_per_s"] / by_round[r["round"]]["ops_per_s"] for r in mine
+                      if by_round[r["round"]]["ops_per_s"]]
+            lines.append(f"{mix:<6}{name:<20}{median(mine, 'ops_per_s'):>9.0f}"
+                         f"{median(mine, 'server_cpu_us_per_op'):>8.0f}  "
+                         + ("" if name == base else ", ".join(f"{x:.2f}" for x in ratios)))
     return "\n".join(lines)
 
 
