@@ -122,9 +122,9 @@ class String(Shape):
 
 
 class ControlPlaneTableName(String):
-    """TableName of UpdateTable.
+    """TableName of UpdateTable, UpdateTimeToLive and DescribeTimeToLive.
 
-    UpdateTable checks the name's length itself, before Coral, and says so in
+    Each checks the name's length itself, before Coral, and says so in
     words of its own; a missing name is its check too, so the member is not
     `required` here. (dynalite records the same for DescribeTable and
     DeleteTable, but only from an older DynamoDB; they keep Coral's words.)
@@ -577,3 +577,13 @@ BATCH_WRITE_ITEM = Structure({
         "PutRequest": Structure({"Item": MapOf(ATTRIBUTE_VALUE, required=True)}),
     }), min_len=1, max_len=25), required=True, min_len=1, max_len=25, key=table_name()),
 })
+TABLE_NAME_REQUIRED = "The parameter 'TableName' is required but was not present in the request"
+UPDATE_TIME_TO_LIVE = Structure({
+    "TableName": ControlPlaneTableName(TABLE_NAME_REQUIRED),
+    # An empty AttributeName is the operation's own check, in words of its own (dynalite).
+    "TimeToLiveSpecification": Structure({
+        "Enabled": Boolean(required=True),
+        "AttributeName": String(required=True, max_len=255),
+    }, required=True),
+})
+DESCRIBE_TIME_TO_LIVE = Structure({"TableName": ControlPlaneTableName(TABLE_NAME_REQUIRED)})

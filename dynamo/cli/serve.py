@@ -20,6 +20,11 @@ shared-credentials file, with DynamoDB's errors (`dynamo.api.auth`):
 
 `--port 0` binds a free port; a line `dynamo serve listening on port N` says
 which, once the server accepts connections (`dynamo.cli.launch` reads it).
+
+Time to Live's sweeper deletes expired items every `--ttl-interval` seconds
+(60; DynamoDB takes up to a few days, tests a fraction of a second):
+
+    dynamo serve --in-memory --ttl-interval 0.5
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ SPLIT_SIZE = 10 * 1024 ** 3  # DynamoDB's partition size limit
 # A partition "will strive to deliver the full capacity of 3,000 RCU and 1,000 WCU"
 # (DynamoDB Developer Guide, partition key design): past that, split for consumption.
 SPLIT_RATE = 1000.0
+# Seconds between Time to Live's sweeps (dynamo.cluster.ttl; DynamoDB: up to a few days).
+TTL_INTERVAL = 60.0
 LISTENING = "dynamo serve listening on port "  # + the bound port: what scripts wait for
 
 
@@ -101,6 +108,9 @@ def register(subparsers: Any) -> None:
                         help="accept POST /admin/fault (kill, restart, cut links) from loopback")
     parser.add_argument("--activation-delay", type=float, default=0.0, metavar="SECONDS",
                         help="how long a new table stays CREATING (default 0)")
+    parser.add_argument("--ttl-interval", type=float, default=TTL_INTERVAL, metavar="SECONDS",
+                        help="how often Time to Live's sweeper deletes expired items (default "
+                             "60; 0: never; DynamoDB takes up to a few days)")
     parser.add_argument("--fsync", choices=("always", "none"), default=None,
                         help="fsync the write-ahead log before acknowledging a write (always, "
                              "the default) or never (none: a power cut loses recent writes)")
@@ -134,6 +144,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.zones < 1 or args.split_size < 1:
         print("dynamo serve: --zones and --split-size must be at least 1", file=sys.stderr)
+        return 2
+    if args.ttl_interval < 0:
+        print("dynamo serve: --ttl-interval must be 0 (never) or more", file=sys.stderr)
         return 2
     if args.processes and args.link_delay_ms:
         print("dynamo serve: --link-delay-ms is for the embedded group, not --processes",
@@ -173,7 +186,8 @@ def run(args: argparse.Namespace) -> int:
                                fsync=args.fsync or "always")
         elif args.nodes == 1:
             node = SingleNode(path, activation_delay=args.activation_delay,
-                              fsync=args.fsync or "always", archive=archive)
+                              fsync=args.fsync or "always", archive=archive,
+                              ttl_interval=args.ttl_interval)
         else:
             from dynamo.cluster.fleet import FleetSettings
             from dynamo.cluster.partitioned import PartitionedNode
@@ -184,7 +198,8 @@ def run(args: argparse.Namespace) -> int:
                                      link_delay_ms=args.link_delay_ms,
                                      admission=era_to_run(args.admission))
             node = PartitionedNode(None if args.in_memory else args.data_dir,
-                                   settings=settings, activation_delay=args.activation_delay)
+                                   settings=settings, activation_delay=args.activation_delay,
+                                   ttl_interval=args.ttl_interval)
     except (CorruptLogError, ReplicaStateError) as error:  # serving would lose or invent writes
         print(f"dynamo serve: refusing to serve {args.data_dir}: {error}", file=sys.stderr)
         return 1

@@ -44,7 +44,8 @@ from typing import Any
 
 from dynamo.cluster.control import ACTIVE, ControlPlane
 from dynamo.cluster.events import EventLog
-from dynamo.paxos.operations import DeleteItem, GetItem, PutItem, Query, UpdateItem
+from dynamo.cluster.ttl import INTERVAL_S, Sweeper
+from dynamo.paxos.operations import DeleteItem, GetItem, PutItem, Query, Scan, UpdateItem
 from dynamo.paxos.statemachine import plan_write
 from dynamo.storage.attributes import Item
 from dynamo.storage.btree import BTree, Mutation
@@ -63,23 +64,27 @@ class SingleNode(ControlPlane):
 
     def __init__(self, path: str | None = None, *, activation_delay: float = 0.0,
                  clock: Callable[[], float] = time.time, fsync: FsyncPolicy = "always",
-                 archive: Store | None = None) -> None:
+                 archive: Store | None = None, ttl_interval: float = INTERVAL_S) -> None:
         """Open (or create) the database file at `path`, its log in `wal/` beside it, and
         recover it (replaying the log); None keeps everything in memory, without a log.
 
         `fsync` is the log's policy ("none" trades durability for speed); `archive`
-        is where sealed log segments go (dynamo.wal.archive), if anywhere.
+        is where sealed log segments go (dynamo.wal.archive), if anywhere;
+        `ttl_interval` is how often Time to Live's sweeper runs once started.
         """
         self.replica = None if path is None else LoggedReplica.open(
             Path(path).parent, btree_path=path, fsync=fsync, archive=archive)
         self.btree = BTree(None) if self.replica is None else self.replica.btree
         super().__init__(Catalog(self.btree), activation_delay=activation_delay, clock=clock)
         self._tables: dict[tuple[str, str], Table] = {}
-        self.events = EventLog(clock)  # nothing happens to one node but requests
+        self.events = EventLog(clock)  # nothing happens to one node but requests and TTL sweeps
         self._finish_deletes()
+        self.sweeper = Sweeper(self, ttl_interval, clock, self.events.append)
 
     async def start(self) -> None:
-        """Nothing to boot: the B-tree and its log were opened and recovered already."""
+        """Start Time to Live's sweeper: the B-tree and its log were opened and recovered
+        already."""
+        self.sweeper.start()
 
     def admin_state(self) -> dict[str, Any]:
         """One node, one replica that leads itself (the admin endpoint's snapshot)."""
@@ -98,6 +103,7 @@ class SingleNode(ControlPlane):
 
     def close(self) -> None:
         """Close the log and the database file (writes still queued are not acknowledged)."""
+        self.sweeper.stop()
         self._tables.clear()
         if self.replica is not None:
             self.replica.close_files()
@@ -176,6 +182,23 @@ class SingleNode(ControlPlane):
         if type(request) is Query:
             return table.query(**dict(request.arguments), consistent=request.consistent)
         return table.scan(**dict(request.arguments), consistent=request.consistent)
+
+    # -- Time to Live's sweeper (ttl.py) ------------------------------------------------------
+
+    def ttl_partitions(self, definition: TableDefinition) -> list[None]:
+        """One piece: the whole table."""
+        return [None]
+
+    async def system_request(self, definition: TableDefinition, partition: str | None,
+                             request: Any) -> Any:
+        """The sweeper's Scan or DeleteItem, served as any other (one node admits all).
+
+        The delete's `service` mark goes no further: this node logs mutations, not
+        the partitioned fleet's `WriteRecord`.
+        """
+        if type(request) is Scan:
+            return await self.read(request)
+        return await self.write(request)
 
     # -- helpers ------------------------------------------------------------------------------
 

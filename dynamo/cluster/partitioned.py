@@ -17,7 +17,8 @@ Table definitions stay in the control plane (`control.py`). CreateTable
 places the table's first partition on three nodes in distinct zones and
 registers it with the metadata service; the table splits as it grows past
 `--split-size`. DeleteTable drops the items through each partition's log,
-then removes the table's replicas from every node.
+then removes the table's replicas from every node. Time to Live's sweeper
+(`ttl.py`) sweeps a table partition by partition, through the router.
 """
 
 from __future__ import annotations
@@ -37,11 +38,12 @@ from dynamo.admission.storage_node import AdmittingStorageNode
 from dynamo.cluster.control import RoutedControlPlane, TableRef
 from dynamo.cluster.events import EventLog
 from dynamo.cluster.fleet import GAC, METADATA, ROUTER, Fleet, FleetSettings
+from dynamo.cluster.ttl import INTERVAL_S, Sweeper
 from dynamo.partitioning.keyspace import KEY_SPACE
 from dynamo.partitioning.metadata import DropTable, RegisterTable
 from dynamo.partitioning.partition_map import Partition, PartitionId
 from dynamo.partitioning.placement import place_replicas
-from dynamo.partitioning.router import Indefinite
+from dynamo.partitioning.router import Indefinite, ToPartition
 from dynamo.partitioning.storage_node import HostPartition, UnhostPartition, UnhostTable
 from dynamo.paxos.operations import Ok, Rejected
 from dynamo.storage.btree import BTree
@@ -70,7 +72,7 @@ class PartitionedNode(RoutedControlPlane):
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None, *,
                  settings: FleetSettings | None = None, activation_delay: float = 0.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, ttl_interval: float = INTERVAL_S) -> None:
         root = None if data_dir is None else Path(data_dir)
         if root is not None:
             root.mkdir(parents=True, exist_ok=True)
@@ -86,6 +88,7 @@ class PartitionedNode(RoutedControlPlane):
         self._collector: asyncio.Task[None] | None = None
         self._served: dict[PartitionId, tuple[float, list[int]]] = {}  # when, [reads, writes]
         self._consumed: dict[PartitionId, tuple[float, list[float]]] = {}  # when, units
+        self.sweeper = Sweeper(self, ttl_interval, clock, self.events.append)
 
     async def start(self) -> None:
         """Boot the fleet, tell the metadata service every table, finish cut-short work."""
@@ -100,10 +103,12 @@ class PartitionedNode(RoutedControlPlane):
         await self._unhost_deleted()
         await self.finish_deletes()
         self._collector = asyncio.get_running_loop().create_task(self._collect_retired())
+        self.sweeper.start()
 
     def close(self) -> None:
         if self._collector is not None:
             self._collector.cancel()
+        self.sweeper.stop()
         self.fleet.close()
         self.catalog_btree.close()
 
@@ -158,6 +163,20 @@ class PartitionedNode(RoutedControlPlane):
         if type(result) is Indefinite:
             raise InternalServerError(f"The request's outcome is unknown: {result.reason}")
         raise InternalServerError(f"The partition could not serve the request: {result}")
+
+    # --- Time to Live's sweeper (ttl.py) ---------------------------------------------
+
+    def ttl_partitions(self, definition: TableDefinition) -> list[PartitionId]:
+        """The table's partitions, as the metadata service maps them now."""
+        table_map = self.fleet.metadata.maps.get(definition.tbl)
+        return [] if table_map is None else [p.id for p in table_map.partitions]
+
+    async def system_request(self, definition: TableDefinition, partition: str | None,
+                             request: Any) -> Any:
+        """A request of the system's own, routed to one partition: admission control
+        lets it through uncharged (`ToPartition`)."""
+        assert partition is not None
+        return await self._send(ToPartition(definition.tbl, partition, request))
 
     # --- admission control --------------------------------------------------------------
 

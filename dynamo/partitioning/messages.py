@@ -32,6 +32,8 @@ class Forward(Message):
 
     The router has worked out the key the request touches and whether it reads;
     they come along, so the node counts its traffic without working them out again.
+    `system`: the request is the system's own work (a `ToPartition`), which admission
+    control neither throttles nor charges to the customer.
     """
 
     request_id: int
@@ -39,6 +41,7 @@ class Forward(Message):
     operation: Any
     key: EncodedKey | None = None
     read: bool = False
+    system: bool = False
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,10 @@ class Indefinite:
 
 @dataclass(frozen=True)
 class ToPartition:
-    """A request addressed to one named partition (a Scan's page, DeleteTable's drop)."""
+    """A request of the system's own, addressed to one named partition (Time to Live's
+    sweep, `dynamo.cluster.ttl`). Admission control lets it through at the router and
+    at the storage node and charges it to no table: DynamoDB's TTL deletes consume no
+    write capacity."""
 
     table: str
     partition: PartitionId
@@ -185,8 +188,13 @@ class RequestRouter:
     # --- a request's life -------------------------------------------------------------
 
     def _on_request(self, request: ClientRequest) -> list[Effect]:
+        return self._route(request, locate(request.operation))
+
+    def _route(self, request: ClientRequest,
+               located: tuple[str, EncodedKey | None, Any]) -> list[Effect]:
+        """Admit a located request (`admit`), then route it to its partition."""
         op = request.operation
-        table, item_key_, item_op = locate(op)
+        table, item_key_, item_op = located
         refused = None if type(op) is ToPartition else self.admit(table, item_op)
         if refused is not None:
             return [Reply(request.client, request.request_id, refused)]
@@ -225,7 +233,7 @@ class RequestRouter:
         elif pending.scan is not None:
             operation = _partition_scan(operation, pending.scan)
         return [Send(target, Forward(attempt, partition.id, operation, pending.key,
-                                     pending.read)),
+                                     pending.read, type(pending.operation) is ToPartition)),
                 SetTimer(f"attempt:{key}", self.config.attempt_ms)]
 
     def _partition(self, cached: PartitionMap, pending: _Pending) -> Partition | None:

@@ -277,7 +277,7 @@ class StorageNode:
                 return []  # a duplicate: the first copy is being answered
             if message.partition not in self.replicas:
                 return [Send(src, Forwarded(message.request_id, WrongPartition(message.partition)))]
-            refused = self.admit(src, message)
+            refused = None if message.system else self.admit(src, message)
             if refused is not None:
                 return [Send(src, Forwarded(message.request_id, refused))]
             self._observe(message.partition, message.key)
@@ -292,7 +292,8 @@ class StorageNode:
         """The answer that refuses a forwarded request, or None to hand it to its replica.
 
         This node admits everything; `dynamo.admission` overrides it with the
-        partition-level and node-level token buckets of each era (§4, §4.1).
+        partition-level and node-level token buckets of each era (§4, §4.1). The
+        system's own requests (`Forward.system`) are never put to it.
         """
         return None
 

@@ -61,13 +61,19 @@ class UpdateItem:
 
 @dataclass(frozen=True)
 class DeleteItem:
-    """Remove an item by its key, optionally under a condition."""
+    """Remove an item by its key, optionally under a condition.
+
+    `service` names the AWS service that deletes on its own behalf, not a customer's
+    request: Time to Live's sweeper (`dynamo.cluster.ttl`) sets "dynamodb.amazonaws.com".
+    It travels into the log record (`WriteRecord.service`), where a stream can show it.
+    """
 
     table: TableDefinition
     key: Item
     compiled: CompiledRequest | None = None
     return_values: str = "NONE"
     on_failure: str = "NONE"
+    service: str | None = None
 
 
 @dataclass(frozen=True)

@@ -77,11 +77,15 @@ class WriteRecord:
 
     `changes` are whole after-images (None deletes), so applying a record twice
     is harmless. `expects` pairs an item with the digest of the before-image
-    the leader planned against, for items planned on in-flight state.
+    the leader planned against, for items planned on in-flight state. `service`
+    marks a system deletion (a `DeleteItem`'s, e.g. Time to Live's): applying
+    ignores it; it is there for whoever reads the log, as DynamoDB Streams
+    shows such a delete with the service as its user identity.
     """
 
     changes: tuple[Mutation, ...]
     expects: tuple[tuple[str, EncodedKey, str], ...] = ()
+    service: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,8 @@ class StorageReplica:
             # if they are. A record with no changes checks that, in log order.
             return WriteRecord((), _expects(in_flight)), Rejected(error)
         changes = () if plan.mutation is None else (plan.mutation,)
-        return WriteRecord(changes, _expects(in_flight)), Ok(plan)
+        service = request.service if type(request) is DeleteItem else None
+        return WriteRecord(changes, _expects(in_flight), service), Ok(plan)
 
     # --- applying (every replica) -------------------------------------------------
 

@@ -8,9 +8,13 @@ table re-created under the same name never sees its predecessor's items.
 
 A definition is what DescribeTable reports about a table: its region and
 name, key schema and attribute definitions, billing mode and provisioned
-throughput, creation time, status and a unique table id. The engine below
-addresses a table's items by an opaque storage id, `TableDefinition.tbl`
-(e.g. "us-east-1/Music").
+throughput, creation time, status and a unique table id; and its Time to Live
+attribute, when UpdateTimeToLive has enabled it (DescribeTimeToLive reports it).
+The engine below addresses a table's items by an opaque storage id,
+`TableDefinition.tbl` (e.g. "us-east-1/Music").
+
+Definitions are stored as JSON. A member added later has a default, so a
+catalog written before it was added still reads (`from_json`).
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ PAY_PER_REQUEST = "PAY_PER_REQUEST"
 class TableDefinition:
     """One table as CreateTable made it and UpdateTable changed it.
 
+    `ttl_attribute` is the attribute Time to Live reads an item's expiry from
+    (None: TTL is disabled; `dynamo.cluster.ttl` sweeps the tables that have one).
     `extra` keeps the DescribeTable members the engine does not interpret
-    (tags, stream specification, TTL settings, ...) for the layers above.
+    (tags, stream specification, ...) for the layers above.
     """
 
     region: str
@@ -48,6 +54,7 @@ class TableDefinition:
     created_at: float = field(default_factory=time.time)
     status: str = "ACTIVE"
     table_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    ttl_attribute: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -72,12 +79,13 @@ class TableDefinition:
             "created_at": self.created_at,
             "status": self.status,
             "table_id": self.table_id,
+            "ttl_attribute": self.ttl_attribute,
             "extra": self.extra,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TableDefinition:
-        """The inverse of `to_json`."""
+        """The inverse of `to_json` (members missing from older catalogs take their defaults)."""
         schema = data["key_schema"]
         sort = schema["sort"]
         fields = dict(data)

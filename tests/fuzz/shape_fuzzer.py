@@ -110,6 +110,9 @@ BASES: dict[str, list[dict[str, Any]]] = {
                      "ProvisionedThroughput": {"ReadCapacityUnits": 6, "WriteCapacityUnits": 7},
                      "AttributeDefinitions": _DEFINITIONS, "BillingMode": "PROVISIONED"}],
     "DeleteTable": [{"TableName": CONTROL_TABLE}],
+    "UpdateTimeToLive": [{"TableName": CONTROL_TABLE, "TimeToLiveSpecification": {
+        "Enabled": True, "AttributeName": "expires"}}],
+    "DescribeTimeToLive": [{"TableName": CONTROL_TABLE}],
     "PutItem": [
         {"TableName": TABLE, "Item": _ITEM, "ConditionExpression": "attribute_exists(#a) OR #n < :one",
          "ExpressionAttributeNames": _NAMES, "ExpressionAttributeValues": {":one": {"N": "1"}},

@@ -74,7 +74,8 @@ def test_the_fuzzer_reaches_every_member_of_every_operation() -> None:
 def test_every_base_request_is_valid(in_process: fuzz.InProcess) -> None:
     """A mutation is the only thing wrong with a case: each base alone is answered 200."""
     # The control plane's bases act on a table of their own, in its lifecycle's order.
-    order = ["CreateTable", "DescribeTable", "ListTables", "UpdateTable", "PutItem", "GetItem",
+    order = ["CreateTable", "DescribeTable", "ListTables", "UpdateTable", "UpdateTimeToLive",
+             "DescribeTimeToLive", "PutItem", "GetItem",
              "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
              "DeleteTable"]
     assert sorted(order) == sorted(fuzz.BASES)
