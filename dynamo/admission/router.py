@@ -51,11 +51,6 @@ class AdmittingRouter(RequestRouter):
 
     def step(self, now_ms: float, event: Event) -> list[Effect]:
         kind = type(event)
-        if kind is ClientRequest and type(event.operation) is not ToPartition:
-            self.now = now_ms
-            waits = self._wait_for_tokens(event)
-            if waits is not None:
-                return waits
         if kind is Receive and type(event.message) is TokenGrant:
             self.now = now_ms
             return self._granted(event.message)
@@ -75,18 +70,17 @@ class AdmittingRouter(RequestRouter):
     def answered(self, table: str, read: bool, result: Any) -> None:
         self.tokens.charge(table, "read" if read else "write", units_of(result, read), self.now)
 
-    def _wait_for_tokens(self, request: ClientRequest) -> list[Effect] | None:
-        """Out of the table's tokens: ask GAC and let the request wait for its answer.
-        None: the request goes ahead now (to be admitted or throttled)."""
-        try:
-            table, _, item_op = locate(request.operation)
-        except TypeError:
-            return None  # the router refuses it itself
-        if not self.tokens.exhausted(table, "read" if is_read(item_op) else "write", self.now):
-            return None
+    def _on_request(self, request: ClientRequest) -> list[Effect]:
+        """Out of the table's tokens: ask GAC and let the request wait for its answer;
+        otherwise route it now (to be admitted or throttled)."""
+        located = locate(request.operation)
+        table, _, item_op = located
+        if type(request.operation) is ToPartition or not self.tokens.exhausted(
+                table, "read" if is_read(item_op) else "write", self.now):
+            return self._route(request, located)
         ask = self.tokens.ask(table, self.now)
         if ask is None and self.tokens.ask_outstanding_ms(table, self.now) >= TICK_MS:
-            return None  # asked long ago and never answered: decide without it
+            return self._route(request, located)  # asked long ago, never answered
         self.waiting.setdefault(table, []).append(request)
         return [] if ask is None else [Send(self.gac, ask)]
 
@@ -100,7 +94,7 @@ class AdmittingRouter(RequestRouter):
         """Route (or throttle) the requests that waited for the table's tokens."""
         effects: list[Effect] = []
         for request in self.waiting.pop(table, []):
-            effects += super().step(self.now, request)
+            effects += self._route(request, locate(request.operation))
         return effects
 
     def _tick(self) -> list[Effect]:

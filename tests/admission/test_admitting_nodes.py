@@ -82,7 +82,8 @@ class OneNode:
     """An `AdmittingStorageNode` hosting ROOT alone, its timers fired in time order."""
 
     def __init__(self, era: Era, limits: TableLimits = ONE_WCU,
-                 controller: str | None = None) -> None:
+                 controller: str | None = None, partition: str = ROOT) -> None:
+        self.partition = partition
         disks: dict[str, BTree] = {}
         self.node = AdmittingStorageNode(
             "n1", [], random.Random(1), NodeConfig(),
@@ -92,13 +93,14 @@ class OneNode:
         self.timers: dict[str, float] = {}
         self.next_id = 0
         self.step(Start())
-        self.step(ClientRequest("control", 1, HostPartition(ROOT, TABLE, 0, KEY_SPACE, ("n1",))))
+        self.step(ClientRequest("control", 1, HostPartition(partition, TABLE, 0, KEY_SPACE,
+                                                            ("n1",))))
         self.step(ClientRequest("control", 2, SetTableLimits(ROOT, limits)))
         while not self.leads():
             self.fire_next()
 
     def leads(self) -> bool:
-        leader = self.node.replicas[ROOT].leader
+        leader = self.node.replicas[self.partition].leader
         return leader is not None and leader.lease.holds(self.now)
 
     def step(self, event: Any) -> list[Effect]:
@@ -127,7 +129,7 @@ class OneNode:
     def write(self, kilobytes: int = 1) -> tuple[Any, list[Effect]]:
         """A router's Forward of a PutItem now: the node's answer, and all its effects."""
         self.next_id += 1
-        forward = Forward(self.next_id, ROOT, PutItem(KV_TABLE, item(kilobytes)))
+        forward = Forward(self.next_id, self.partition, PutItem(KV_TABLE, item(kilobytes)))
         effects = self.step(Receive(ROUTER, forward))
         (answer,) = [s.message for s in sends(effects, Forwarded)]
         assert answer.request_id == self.next_id
@@ -198,8 +200,10 @@ def test_a_node_reports_usage_to_adaptive_capacity_and_takes_its_boost() -> None
     throttling: the node reports them once an interval, the controller boosts the
     throttled partition of a table under its provisioned total, and the node applies
     the boost to the partition's buckets."""
-    table = TableLimits(Throughput(read=30.0, write=10.0))
-    node = OneNode(Era.ADAPTIVE, table, controller="adaptive")
+    table = TableLimits(Throughput(read=30.0, write=20.0))
+    # One half of a split table: its share is 10 WCU, and a boost may take it up to 20.
+    half = ROOT + "0"
+    node = OneNode(Era.ADAPTIVE, table, controller="adaptive", partition=half)
     assert USAGE_TIMER in node.timers
     while type(node.write(kilobytes=100)[0]) is Ok:
         pass  # a spike of 100 KB writes spends the allocation and the 3,000 WCU of burst
@@ -210,18 +214,18 @@ def test_a_node_reports_usage_to_adaptive_capacity_and_takes_its_boost() -> None
     (usage,) = sends(node.advance(node.timers[USAGE_TIMER] - node.now), Usage)
     assert usage.dst == "adaptive"
     ((partition, load),) = usage.message.loads
-    assert partition == ROOT and load.share == table.throughput
+    assert partition == half and load.share == table.throughput.scaled(0.5)
     assert load.throttled == (0, 1) and load.consumed.write < table.throughput.write
 
     controller = CapacityController("adaptive", ["n1"])
     assert controller.step(0.0, Start()) == [SetTimer(CONTROL_TIMER, 1000.0)]
     controller.step(node.now, Receive("n1", usage.message))
     (boost,) = sends(controller.step(node.now, TimerFired(CONTROL_TIMER)), Boost)
-    assert boost.dst == "n1" and boost.message.partition == ROOT
-    assert boost.message.allocation.write > table.throughput.write
+    assert boost.dst == "n1" and boost.message.partition == half
+    assert load.share.write < boost.message.allocation.write <= table.throughput.write
 
     node.step(Receive("adaptive", boost.message))
-    assert node.node.admission.allocation(ROOT) == boost.message.allocation
+    assert node.node.admission.allocation(half) == boost.message.allocation
 
 
 # --- the GAC server ------------------------------------------------------------------------

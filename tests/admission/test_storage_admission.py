@@ -197,6 +197,6 @@ def test_the_state_shows_each_partitions_allocation_and_bucket_levels() -> None:
     assert state["throttles"] == 1
     assert state["partitions"][ROOT] == {
         "boosted": False,
-        "read": {"allocation": 3.0, "tokens": 2.0, "burst": 900.0},
-        "write": {"allocation": 1.0, "tokens": 0.0, "burst": 0.0},
+        "read": {"allocation": 3.0, "consumed": 0.0, "tokens": 2.0, "burst": 900.0},
+        "write": {"allocation": 1.0, "consumed": 301.0, "tokens": 0.0, "burst": 0.0},
     }
