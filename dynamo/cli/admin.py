@@ -7,6 +7,7 @@ serves to loopback clients on its own port:
     dynamo admin events                      # elections, lease changes, crashes (NDJSON)
     dynamo admin fault kill n1               # needs dynamo serve --allow-faults
     dynamo admin fault restart n1
+    dynamo admin fault deploy n1             # its leaders hand off, then it restarts (§6.4)
     dynamo admin fault cut n1 n2             # drop messages from n1 to n2 (one way)
     dynamo admin fault heal
 """
@@ -33,8 +34,9 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="admin_command", metavar="WHAT", required=True)
     commands.add_parser("state", help="the cluster's state as JSON")
     commands.add_parser("events", help="what happened, one JSON object per line")
-    fault = commands.add_parser("fault", help="kill, restart, cut or heal (--allow-faults)")
-    fault.add_argument("action", choices=("kill", "restart", "cut", "heal"))
+    fault = commands.add_parser("fault", help="kill, restart, deploy, cut or heal "
+                                               "(--allow-faults)")
+    fault.add_argument("action", choices=("kill", "restart", "deploy", "cut", "heal"))
     fault.add_argument("node", nargs="?", help="the node to kill or restart, or to cut from")
     fault.add_argument("to", nargs="?", help="with cut: the node it can no longer reach")
     parser.set_defaults(func=run)

@@ -165,7 +165,7 @@ class ControlPlane:
             raise ResourceNotFoundException(NOT_FOUND)
 
 
-FAULTS = ("kill", "restart", "cut", "heal")
+FAULTS = ("kill", "restart", "cut", "heal", "deploy")
 
 
 async def throttled_or(request: Awaitable[Any]) -> Any:
@@ -246,7 +246,8 @@ class RoutedControlPlane(ControlPlane):
         return await self._send(request)
 
     def admin_fault(self, fault: dict[str, Any]) -> dict[str, Any]:
-        """Kill or restart a node, cut a link one way, or heal every link.
+        """Kill or restart a node, cut a link one way, or heal every link; or deploy to a
+        node: its leaders hand off first, then it restarts (§6.4; the partitioned fleet).
 
         Raises:
             ValidationException: an unknown action or node.
@@ -261,6 +262,11 @@ class RoutedControlPlane(ControlPlane):
             target.kill(node)
         elif action == "restart":
             target.restart(node)
+        elif action == "deploy":
+            deploy = getattr(target, "deploy", None)
+            if deploy is None:
+                raise ValidationException("deploy is served by the partitioned fleet only")
+            deploy(node)
         elif action == "cut":
             if to not in nodes or to == node:
                 raise ValidationException(f"to must be another of {', '.join(nodes)}")

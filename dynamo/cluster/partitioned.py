@@ -44,13 +44,20 @@ from dynamo.partitioning.metadata import DropTable, RegisterTable
 from dynamo.partitioning.partition_map import Partition, PartitionId
 from dynamo.partitioning.placement import place_replicas
 from dynamo.partitioning.router import Indefinite, ToPartition
-from dynamo.partitioning.storage_node import HostPartition, UnhostPartition, UnhostTable
+from dynamo.partitioning.storage_node import (
+    HandOffLeadership,
+    HostPartition,
+    UnhostPartition,
+    UnhostTable,
+)
 from dynamo.paxos.operations import Ok, Rejected
 from dynamo.storage.btree import BTree
 from dynamo.storage.catalog import PAY_PER_REQUEST, Catalog, TableDefinition
 from dynamo.storage.errors import InternalServerError
 
 COLLECT_S = 1.0  # how often retired split parents are looked for
+HANDOFF_S = 3.0  # how long a deploying node's leaders may take to hand off (a lease or so)
+DEPLOY_DOWN_S = 0.5  # how long a deployed node is down
 
 
 def root_partition(definition: TableDefinition) -> PartitionId:
@@ -374,6 +381,47 @@ class PartitionedNode(RoutedControlPlane):
         """Restart a node, and remove what it hosts of tables deleted while it was down."""
         self.fleet.restart(node)
         asyncio.get_running_loop().create_task(self._tell_restarted(node))
+
+    def deploy(self, node: str) -> None:
+        """Deploy new software to a node, as DynamoDB does continuously (§6.4): first its
+        leaders hand their leadership off, then it stops and starts again."""
+        asyncio.get_running_loop().create_task(self._deploy(node))
+
+    async def _deploy(self, node: str) -> None:
+        loop = asyncio.get_running_loop()
+        asked: tuple[str, ...] = ()
+        if self.fleet.hosts[node].up:
+            asked = (await self.fleet.request(node, HandOffLeadership())).value
+        self.events.append({"kind": "deploy_started", "node": node, "leading": len(asked)})
+        deadline = loop.time() + HANDOFF_S
+        # Stopped only once each successor leads under a lease: its lease rests on this
+        # node's grant too (handoff.py, H4), which a node stopped earlier never gives.
+        while not self._handed_off(node, asked) and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        still = self._leaderships(node)
+        self.fleet.kill(node)
+        await asyncio.sleep(DEPLOY_DOWN_S)  # the new software installs
+        self.fleet.restart(node)
+        await self._tell_restarted(node)
+        self.events.append({"kind": "deployed", "node": node, "handed_off": len(asked) - still,
+                            "still_leading": still})
+
+    def _handed_off(self, node: str, partitions: tuple[str, ...]) -> bool:
+        """Whether every partition in `partitions` has a leader with a lease elsewhere."""
+        now = self.fleet.now_ms()
+        for partition in partitions:
+            leaders = [storage.replicas[partition].leader
+                       for other in self.fleet.storage_nodes if other != node
+                       if (storage := self.fleet.storage(other)) is not None
+                       and partition in storage.replicas]
+            if not any(leader is not None and leader.lease.holds(now) for leader in leaders):
+                return False
+        return True
+
+    def _leaderships(self, node: str) -> int:
+        storage = self.fleet.storage(node)
+        return 0 if storage is None else sum(
+            r.leader is not None for r in storage.replicas.values())
 
     def cut_link(self, src: str, dst: str) -> None:
         self.fleet.cut_link(src, dst)

@@ -75,6 +75,7 @@ from dynamo.partitioning.split_point import (
     split_for_size,
 )
 from dynamo.paxos import PaxosConfig, Replica
+from dynamo.paxos.handoff import HandOff
 from dynamo.paxos.operations import Ok
 from dynamo.storage.btree import BTree
 from dynamo.storage.keys import EncodedKey
@@ -138,6 +139,13 @@ class UnhostPartition:
     both children: no member can need it to learn of the split any more."""
 
     partition: PartitionId
+
+
+@dataclass(frozen=True)
+class HandOffLeadership:
+    """Before this node is stopped for a deployment (§6.4), each partition it leads hands
+    its leadership to another replica (a client request; answered with the partitions
+    asked, at once: each hands off on its own, `dynamo.paxos.handoff`)."""
 
 
 @dataclass(frozen=True)
@@ -349,7 +357,19 @@ class StorageNode:
         if type(op) is UnhostPartition:
             effects = self._unhost(op.partition, exact=True)
             return effects + [Reply(request.client, request.request_id, Ok())]
+        if type(op) is HandOffLeadership:
+            return self._hand_off_all(request)
         return [Reply(request.client, request.request_id, WrongPartition(""))]
+
+    def _hand_off_all(self, request: ClientRequest) -> list[Effect]:
+        """Ask every replica that leads here to hand off (the replica picks its successor:
+        the peer that answered its heartbeats last)."""
+        led = [p for p, replica in self.replicas.items() if replica.leader is not None]
+        effects: list[Effect] = []
+        for partition in led:
+            ask = ClientRequest(SELF, next(self._requests), HandOff())
+            effects += self._to_replica(partition, ask)
+        return effects + [Reply(request.client, request.request_id, Ok(tuple(led)))]
 
     # --- one replica's effects, as the node's ---------------------------------------
 

@@ -164,3 +164,52 @@ def test_dynamo_admin_prints_state_and_events(capsys: pytest.CaptureFixture[str]
         assert {"kind": "link_cut", "src": "n1", "dst": "n2"}.items() <= lines[-1].items()
     finally:
         server.stop()
+
+
+def longest_pause(client: Any, table: str, seconds: float) -> tuple[float, int]:
+    """PutItems one after another for `seconds`: the longest a write took (a retried one
+    counts from its first try) and how many failed."""
+    longest, failed, end = 0.0, 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        began = time.monotonic()
+        for _ in range(50):
+            try:
+                client.put_item(TableName=table, Item={"pk": {"S": uuid.uuid4().hex}})
+                break
+            except client.exceptions.ClientError:
+                failed += 1
+                time.sleep(0.02)
+        longest = max(longest, time.monotonic() - began)
+    return longest, failed
+
+
+def test_a_deployment_hands_leadership_off_first_so_writes_barely_pause(tmp_path) -> None:
+    """§6.4: before a storage node is stopped for a deployment, the leaders on it hand off
+    their leadership, so its groups do not sit through a failover; a crash of the same
+    node costs the lease and an election instead."""
+    server = start_server("--data-dir", str(tmp_path), "--allow-faults")
+    try:
+        client = make_client(server.url)
+        create_table(client, "deployed", capacity=1000)
+        client.put_item(TableName="deployed", Item={"pk": {"S": "first"}})
+        leader = partition_of(server.url, "deployed")["leader"]
+        assert post(f"{server.url}/admin/fault", {"action": "deploy", "node": leader})[0] == 200
+        deployed_pause, _ = longest_pause(client, "deployed", 2.5)
+        kinds = [(e["kind"], e.get("node")) for e in events(server.url)]
+        assert ("deploy_started", leader) in kinds and ("deployed", leader) in kinds
+        done = next(e for e in events(server.url) if e["kind"] == "deployed")
+        assert done["handed_off"] >= 1 and done["still_leading"] == 0
+        assert kinds.index(("deploy_started", leader)) < kinds.index(("crashed", leader))
+        new = partition_of(server.url, "deployed")["leader"]
+        assert new not in (None, leader)
+
+        time.sleep(1.0)  # the deployed node is back and caught up
+        assert post(f"{server.url}/admin/fault", {"action": "kill", "node": new})[0] == 200
+        crashed_pause, _ = longest_pause(client, "deployed", 2.5)
+        assert deployed_pause < 0.5, f"a deployment paused writes for {deployed_pause:.2f} s"
+        assert crashed_pause > 2 * deployed_pause
+        got = client.get_item(TableName="deployed", Key={"pk": {"S": "first"}},
+                              ConsistentRead=True)
+        assert got["Item"] == {"pk": {"S": "first"}}
+    finally:
+        server.stop()
