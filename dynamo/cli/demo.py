@@ -4,8 +4,9 @@ It starts `dynamo serve --in-memory` on a port of its own in a subprocess, then 
 to it exactly as an application talks to DynamoDB, printing each request and
 what came back: create a table, put and get an item, query an item
 collection, update under a condition, watch a condition fail with the error
-DynamoDB gives, and see the capacity units each call consumed. Then it stops
-the server.
+DynamoDB gives, see the capacity units each call consumed, and watch a table of
+1 WCU take a spike from its burst capacity, then throttle. Then it stops the
+server.
 """
 
 from __future__ import annotations
@@ -133,10 +134,40 @@ def tour(url: str) -> None:
     print(f"   reading it, eventually consistent: {eventual['ConsumedCapacity']['CapacityUnits']}"
           " RCU (half price)")
 
+    throttling(db)
+
     print(f"\n{BOLD}That was DynamoDB's API, served by code you can read:{RESET} "
-          "dynamo/api (the wire protocol), dynamo/storage (items, expressions, the B-tree).")
+          "dynamo/api (the wire protocol), dynamo/storage (items, expressions, the B-tree), "
+          "dynamo/admission (the token buckets).")
     print("Next: `dynamo serve` and point your own boto3, AWS CLI or PynamoDB code at it; "
           "see docs/getting-started.md.")
+
+
+def throttling(db: Any) -> None:
+    """A 1 WCU table: 300 seconds of unused capacity absorb a spike, then it throttles."""
+    import boto3
+    from botocore.config import Config
+
+    step("Admission control: a table of 1 WCU takes a spike from burst, then throttles "
+         "(paper §4.1.1)", "db.put_item(...) in a loop, with boto3's retries off")
+    db.create_table(TableName="Tiny", BillingMode="PROVISIONED",
+                    KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                    AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                    ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+    db.get_waiter("table_exists").wait(TableName="Tiny", WaiterConfig={"Delay": 0.2})
+    # The same endpoint, with retries off, so that the throttle shows.
+    tiny = boto3.client("dynamodb", endpoint_url=db.meta.endpoint_url, region_name="us-east-1",
+                        aws_access_key_id="demo", aws_secret_access_key="demo",
+                        config=Config(retries={"total_max_attempts": 1}))
+    for written in range(1000):
+        try:
+            tiny.put_item(TableName="Tiny", Item={"k": {"S": str(written)}})
+        except tiny.exceptions.ProvisionedThroughputExceededException as error:
+            print(f"   {written} writes went through, out of the burst bucket (300 s x 1 WCU)")
+            print(f"{RED}   ProvisionedThroughputExceededException: "
+                  f"{error.response['Error']['Message']}{RESET}")
+            print("   (an SDK backs off and retries; `dynamo serve --admission` picks the era)")
+            return
 
 
 if __name__ == "__main__":

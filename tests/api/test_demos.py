@@ -31,3 +31,5 @@ def test_make_demo_tours_the_api_and_stops_its_server():
     assert "ConditionalCheckFailedException: The conditional request failed" in out
     assert "Missing the key SongTitle in the item" in out
     assert "5.0 WCU" in out
+    assert "writes went through, out of the burst bucket" in out
+    assert "ProvisionedThroughputExceededException: The level of configured" in out
