@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dynamo.admission.balancing import BalanceConfig, LoadBalancer
 from dynamo.admission.bursting import BURST_SECONDS
 from dynamo.admission.capacity_controller import CapacityController
 from dynamo.admission.eras import Era
@@ -29,22 +30,25 @@ from dynamo.partitioning.storage_node import Disk, NodeConfig
 from dynamo.paxos.operations import KV_TABLE
 from dynamo.paxos.replica import PaxosConfig
 
-GAC, CONTROLLER = "gac", "adaptive"
+GAC, CONTROLLER, BALANCER = "gac", "adaptive", "balancer"
 
 
 def admission_factories(config: FleetConfig, paxos: PaxosConfig, era: Era,
-                        limits: TableLimits, burst_seconds: float = BURST_SECONDS
-                        ) -> dict[NodeId, NodeFactory]:
+                        limits: TableLimits, burst_seconds: float = BURST_SECONDS,
+                        balance: BalanceConfig | None = None) -> dict[NodeId, NodeFactory]:
     """Every node of a fleet whose table is admitted under `era` with `limits`; GAC
     keeps `burst_seconds` of unused capacity (a short run needs less than 300 s to
     ever run out of it). The table's first partition id must end in "." (as the
     cluster layer names them, `table_root`): a partition's share follows from its id.
+    With `balance`, a load balancer runs too: storage nodes report their load to it,
+    and it moves leaderships off hot nodes (`balancing.py`).
     """
 
     def storage_node(id: NodeId, records: Sequence[Any], rng: Rng, node_config: NodeConfig,
                      disk: Disk) -> Node:
         node = AdmittingStorageNode(id, records, rng, node_config, disk, era,
-                                    controller=CONTROLLER)
+                                    controller=CONTROLLER,
+                                    balancer=None if balance is None else BALANCER)
         node.admission.set_table(config.root, limits, 0.0)
         return node
 
@@ -66,4 +70,6 @@ def admission_factories(config: FleetConfig, paxos: PaxosConfig, era: Era,
         factories[GAC] = gac
     if era is Era.ADAPTIVE:
         factories[CONTROLLER] = controller
+    if balance is not None:
+        factories[BALANCER] = lambda id, records, rng: LoadBalancer(id, balance)
     return factories

@@ -49,3 +49,21 @@ class ForgetTable:
     """The control plane tells GAC a table was deleted (a client request)."""
 
     table: str
+
+
+@dataclass(frozen=True)
+class LedPartition:
+    """A partition a storage node leads, its load (consumed capacity as a share of the
+    node's), and its replicas' nodes."""
+
+    partition: PartitionId
+    load: float
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NodeLoad(Message):
+    """A storage node's load over the last interval, for proactive balancing (§4.3)."""
+
+    node: str
+    led: tuple[LedPartition, ...]

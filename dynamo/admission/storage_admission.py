@@ -70,6 +70,7 @@ class StorageAdmission:
     def __init__(self, era: Era, node_capacity: Throughput = NODE_MAX,
                  partition_max: Throughput = PARTITION_MAX) -> None:
         self.era = era
+        self.capacity = node_capacity
         self.partition_max = partition_max
         self.node = {k: TokenBucket.full(node_capacity.of(k), node_capacity.of(k))
                      for k in KINDS} if era.bursts else {}

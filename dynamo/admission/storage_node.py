@@ -9,7 +9,9 @@ leaves.
 
 Under adaptive capacity the node reports each partition's consumption and
 throttles to the controller (`Usage`) once an interval, and takes the
-allocations it sends back (`Boost`).
+allocations it sends back (`Boost`). With a load balancer it reports the load
+of the partitions it leads (`NodeLoad`, `balancing.py`), and hands a
+leadership off when asked (layer 5's `HandOffPartition`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from dynamo.admission.adaptive_capacity import PartitionLoad
 from dynamo.admission.allocation import Throughput, static_allocation
 from dynamo.admission.eras import Era
-from dynamo.admission.messages import Boost, SetTableLimits, Usage
+from dynamo.admission.messages import Boost, LedPartition, NodeLoad, SetTableLimits, Usage
 from dynamo.admission.on_demand import INITIAL_PEAK
 from dynamo.admission.storage_admission import StorageAdmission, table_root
 from dynamo.contract import (
@@ -87,10 +89,12 @@ class AdmittingStorageNode(StorageNode):
 
     def __init__(self, id: NodeId, records: Sequence[Any], rng: Rng, config: NodeConfig,
                  disk: Disk, era: Era, controller: NodeId | None = None,
-                 admission: StorageAdmission | None = None) -> None:
+                 admission: StorageAdmission | None = None,
+                 balancer: NodeId | None = None) -> None:
         super().__init__(id, records, rng, config, disk)
         self.admission = admission or StorageAdmission(era)
         self.controller = controller if era is Era.ADAPTIVE else None
+        self.balancer = balancer
         self.admitted: dict[tuple[NodeId, int], tuple[PartitionId, str, str]] = {}
 
     def step(self, now_ms: float, event: Event) -> list[Effect]:
@@ -141,9 +145,15 @@ class AdmittingStorageNode(StorageNode):
         """Announce the partitions throttled here over the interval (the event stream's
         `throttled`), and tell adaptive capacity what each consumed and was refused."""
         seconds = USAGE_MS / 1000.0
-        loads, tables = [], {}
+        loads, tables, led = [], {}, []
         effects: list[Effect] = []
+        capacity = self.admission.capacity
         for partition, usage in self.admission.take_usage().items():
+            replica = self.replicas.get(partition)
+            if replica is not None and replica.leader is not None:
+                load = (usage.consumed["read"] / seconds / capacity.read
+                        + usage.consumed["write"] / seconds / capacity.write)
+                led.append(LedPartition(partition, load, replica.members))
             if any(usage.throttled.values()):
                 effects.append(Announce("throttled", (
                     ("partition", partition), ("reads", usage.throttled["read"]),
@@ -161,6 +171,8 @@ class AdmittingStorageNode(StorageNode):
                 (usage.throttled["read"], usage.throttled["write"]))))
         if loads and self.controller is not None:
             effects.append(Send(self.controller, Usage(tuple(tables.items()), tuple(loads))))
+        if self.balancer is not None:  # cool nodes report too: they are where load goes
+            effects.append(Send(self.balancer, NodeLoad(self._id, tuple(led))))
         return [*effects, SetTimer(USAGE_TIMER, USAGE_MS)]
 
     def snapshot(self) -> dict[str, Any]:

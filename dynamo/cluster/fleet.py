@@ -46,6 +46,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from dynamo.admission.balancing import LoadBalancer
 from dynamo.admission.capacity_controller import CapacityController
 from dynamo.admission.eras import DEFAULT_ERA, Era
 from dynamo.admission.gac_server import GacServer
@@ -80,7 +81,7 @@ from dynamo.wal import WriteAheadLog
 from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy
 
 ROUTER, METADATA, AUTOADMIN, API = "router", "memds", "autoadmin", "api"
-GAC, CONTROLLER = "gac", "adaptive"
+GAC, CONTROLLER, BALANCER = "gac", "adaptive", "balancer"
 REQUEST_S = 30.0  # a safety net: the router answers every request within its deadline
 
 
@@ -161,6 +162,8 @@ class Fleet:
         if settings.admission is Era.GAC:
             gac = GacServer(GAC)
             self.hosts[GAC] = _Host(GAC, None, lambda records: gac)
+            balancer = LoadBalancer(BALANCER)
+            self.hosts[BALANCER] = _Host(BALANCER, None, lambda records: balancer)
         if settings.admission is Era.ADAPTIVE:
             controller = CapacityController(CONTROLLER, self.storage_nodes)
             self.hosts[CONTROLLER] = _Host(CONTROLLER, None, lambda records: controller)
@@ -274,7 +277,8 @@ class Fleet:
             if era is None:
                 return StorageNode(node_id, records, random.Random(), config, btree)
             return AdmittingStorageNode(node_id, records, random.Random(), config, btree, era,
-                                        controller=CONTROLLER)
+                                        controller=CONTROLLER,
+                                        balancer=BALANCER if era is Era.GAC else None)
 
         return build
 

@@ -37,7 +37,7 @@ from dynamo.admission.storage_admission import TableLimits
 from dynamo.admission.storage_node import AdmittingStorageNode
 from dynamo.cluster.control import RoutedControlPlane, TableRef
 from dynamo.cluster.events import EventLog
-from dynamo.cluster.fleet import GAC, METADATA, ROUTER, Fleet, FleetSettings
+from dynamo.cluster.fleet import BALANCER, GAC, METADATA, ROUTER, Fleet, FleetSettings
 from dynamo.cluster.ttl import INTERVAL_S, Sweeper
 from dynamo.partitioning.keyspace import KEY_SPACE
 from dynamo.partitioning.metadata import DropTable, RegisterTable
@@ -300,6 +300,9 @@ class PartitionedNode(RoutedControlPlane):
                 "router": router.tokens.throttles if isinstance(router, AdmittingRouter) else 0,
                 "storage": 0},
             "tables": {}, "partitions": {}, "nodes": {}}
+        balancer = self.fleet.hosts.get(BALANCER)
+        if balancer is not None and balancer.node is not None:
+            state["rebalances"] = balancer.node.snapshot()["moves"]
         gac = self.fleet.hosts.get(GAC)
         if gac is not None and gac.node is not None:
             state["tables"] = {names.get(t, t): v for t, v in

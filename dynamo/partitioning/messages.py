@@ -135,6 +135,15 @@ class HostReplica(Message):
 
 
 @dataclass(frozen=True)
+class HandOffPartition(Message):
+    """Autoadmin asks the node leading `partition` to hand its leadership to `to`
+    (§4.3: moving load off a node whose partitions together run hot)."""
+
+    partition: PartitionId
+    to: NodeId
+
+
+@dataclass(frozen=True)
 class ChangeMembers(Message):
     """Autoadmin asks the node leading `partition` to propose a membership change.
 

@@ -57,6 +57,7 @@ from dynamo.partitioning.messages import (
     DropReplica,
     Forward,
     Forwarded,
+    HandOffPartition,
     HostReplica,
     PartitionReport,
     PartitionStatus,
@@ -274,6 +275,12 @@ class StorageNode:
             return effects + self._report() if effects else []
         if kind is ChangeMembers:
             return self._change_members(message)
+        if kind is HandOffPartition:
+            replica = self.replicas.get(message.partition)
+            if replica is None or replica.leader is None:
+                return []  # not leading it (any more): autoadmin asks again if need be
+            ask = ClientRequest(SELF, next(self._requests), HandOff(message.to))
+            return self._to_replica(message.partition, ask)
         if kind is DropReplica:
             replica = self.replicas.get(message.partition)
             if replica is None or replica.leader is not None:

@@ -37,6 +37,7 @@ from random import Random
 from typing import Any
 
 from dynamo.admission.allocation import Throughput
+from dynamo.admission.balancing import BalanceConfig
 from dynamo.admission.eras import Era
 from dynamo.admission.fleet import admission_factories
 from dynamo.admission.storage_admission import TableLimits
@@ -114,6 +115,7 @@ class Scenario:
     fleet: FleetConfig | None = None  # a partitioned fleet with routers (dynamo.partitioning)
     admission: Era | None = None  # the fleet's table admitted under this era (dynamo.admission)
     limits: TableLimits | None = None  # ... with this provisioned throughput
+    balance: BalanceConfig | None = None  # ... and leaderships moved by load (§4.3)
 
     @property
     def storage_nodes(self) -> tuple[str, ...]:
@@ -185,7 +187,11 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
                network=NetworkConfig(loss=0.02, duplicate=0.02, reorder=0.05),
                duration_ms=4000.0, settle_ms=2000.0, final_read_ms=5000.0,
                fleet=FleetConfig(split_size=40, root="p."), admission=era,
-               limits=TableLimits(Throughput(read=1000.0, write=4.0)))
+               limits=TableLimits(Throughput(read=1000.0, write=4.0)),
+               # Under GAC, the load balancer moves leaderships at any imbalance at all,
+               # so that handoffs happen under the faults too.
+               balance=BalanceConfig(interval_ms=500.0, threshold=0.0, margin=0.0,
+                                     cooldown_ms=1000.0) if era is Era.GAC else None)
       for era in (Era.STATIC, Era.GAC)),
     Scenario("partition-moves", "five storage nodes: a table splits on the first three and "
              "autoadmin moves replicas to the other two (add the new replica, let it catch "
@@ -226,6 +232,7 @@ class RunResult:
     splits: int = 0  # partitions split (partition-splits)
     moves: int = 0  # replicas moved to another node (partition-moves)
     throttled: int = 0  # requests refused by admission control (admission-*)
+    rebalances: int = 0  # leaderships moved by load (admission-gac)
 
 
 class PaxosAdapter:
@@ -355,7 +362,8 @@ def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace:
                      tuple(a.kind for _, _, a in sim.announcements if a.kind in HEALING_STEPS),
                      splits(sim.announcements),
                      sum(1 for _, _, a in sim.announcements if a.kind == "replica_removed"),
-                     adapter.throttled)
+                     adapter.throttled,
+                     sum(1 for _, _, a in sim.announcements if a.kind == "rebalancing"))
 
 
 HEALING_STEPS = ("replica_unresponsive", "log_replica_added", "replacement_added",
@@ -368,7 +376,7 @@ def _factories(scenario: Scenario, config: PaxosConfig,
     if scenario.fleet is not None and scenario.admission is not None:
         assert scenario.limits is not None
         return admission_factories(scenario.fleet, config, scenario.admission, scenario.limits,
-                                   burst_seconds=1.0)
+                                   burst_seconds=1.0, balance=scenario.balance)
     if scenario.fleet is not None:
         return fleet_factories(scenario.fleet, config, planted_bug)
     if scenario.zones:

@@ -7,8 +7,10 @@ tokens (gac) throttle them, while storage nodes crash and restart, links
 partition (both ways and one way) and lose, duplicate and reorder messages.
 A throttled request is told "not done, try again", so a throttled write that
 was carried out all the same would show as a write applied twice or from
-nowhere. Every seed is judged for linearizability per key and no lost
-acknowledged write, with the per-partition invariants checked at every step.
+nowhere. Under gac a load balancer also moves partitions' leaderships
+between nodes at any imbalance (§4.3), so handoffs happen amid the faults.
+Every seed is judged for linearizability per key and no lost acknowledged
+write, with the per-partition invariants checked at every step.
 More seeds on demand: `dynamo sim run --scenario admission-gac --seeds 1000`.
 """
 
@@ -39,6 +41,11 @@ def test_no_violation_while_a_throttled_table_splits_under_faults(scenario: str)
     assert sum(result.splits >= 1 for result in results) >= 0.8 * SEEDS
     acknowledged = sum(1 for r in results for op in r.history if op.outcome == "ok")
     assert acknowledged > 40 * SEEDS
+    if scenario == "admission-gac":
+        # §4.3: leaderships moved by load, under the faults. Not in every seed: a move
+        # that would leave the cool node hotter than the hot one is not made, so a
+        # table still in one or two partitions often has none (43 % of seeds have one).
+        assert sum(result.rebalances >= 1 for result in results) >= SEEDS // 4
 
 
 def test_the_same_seed_throttles_the_same_requests() -> None:
