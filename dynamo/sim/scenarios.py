@@ -126,6 +126,14 @@ class Scenario:
         return tuple(n for n, _ in self.zones) if self.zones else self.nodes
 
 
+# A partitioned fleet's run: four clients over ten keys, while storage nodes crash and
+# links partition (both ways and one way) and lose, duplicate and reorder messages.
+FLEET_UNDER_FAULTS: dict[str, Any] = dict(
+    workload=Workload(clients=4, operations=30, keys=10, client=ClientConfig(timeout_ms=1900.0)),
+    nemesis=NemesisConfig(kinds=("crash", "partition", "one_way"), duration_ms=(100.0, 1500.0)),
+    network=NetworkConfig(loss=0.02, duplicate=0.02, reorder=0.05),
+    duration_ms=4000.0, settle_ms=2000.0, final_read_ms=5000.0)
+
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("paxos-basic", "a healthy group under a mixed client workload"),
     Scenario("paxos-faults", "crashes and restarts, partitions, lossy links",
@@ -169,23 +177,13 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "write and read through two request routers; storage nodes crash and are "
              "partitioned, links lose and reorder: no acknowledged write is lost or "
              "duplicated across a split (§4.4, §6.6)",
-             workload=Workload(clients=4, operations=30, keys=10,
-                               client=ClientConfig(timeout_ms=1900.0)),
-             nemesis=NemesisConfig(kinds=("crash", "partition", "one_way"),
-                                   duration_ms=(100.0, 1500.0)),
-             network=NetworkConfig(loss=0.02, duplicate=0.02, reorder=0.05),
-             duration_ms=4000.0, settle_ms=2000.0, final_read_ms=5000.0,
+             **FLEET_UNDER_FAULTS,
              fleet=FleetConfig(split_size=40)),
     *(Scenario(f"admission-{era.value}", f"a provisioned table of 4 WCU, admitted under "
                f"the {era.value} era (§4), splits while four clients write faster than "
                "that; storage nodes crash and links partition and lose: a throttled write "
                "never happens, and no acknowledged write is lost",
-               workload=Workload(clients=4, operations=30, keys=10,
-                                 client=ClientConfig(timeout_ms=1900.0)),
-               nemesis=NemesisConfig(kinds=("crash", "partition", "one_way"),
-                                     duration_ms=(100.0, 1500.0)),
-               network=NetworkConfig(loss=0.02, duplicate=0.02, reorder=0.05),
-               duration_ms=4000.0, settle_ms=2000.0, final_read_ms=5000.0,
+               **FLEET_UNDER_FAULTS,
                fleet=FleetConfig(split_size=40, root="p."), admission=era,
                limits=TableLimits(Throughput(read=1000.0, write=4.0)),
                # Under GAC, the load balancer moves leaderships at any imbalance at all,
@@ -197,13 +195,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "autoadmin moves replicas to the other two (add the new replica, let it catch "
              "up, remove the old one), while nodes crash, links partition and lose "
              "messages (§4.3)",
-             workload=Workload(clients=4, operations=30, keys=10,
-                               client=ClientConfig(timeout_ms=1900.0)),
-             nemesis=NemesisConfig(kinds=("crash", "partition", "one_way"),
-                                   duration_ms=(100.0, 1500.0)),
-             network=NetworkConfig(loss=0.02, duplicate=0.02, reorder=0.05),
+             **FLEET_UNDER_FAULTS,
              nodes=("n1", "n2", "n3", "n4", "n5"),
-             duration_ms=4000.0, settle_ms=2000.0, final_read_ms=5000.0,
              fleet=FleetConfig(storage_nodes=("n1", "n2", "n3", "n4", "n5"), split_size=40,
                                balance=True)),
 )}

@@ -48,15 +48,15 @@ def test_a_term_handout_holds_no_solution_of_its_chapter_or_a_later_one(chapter,
                 assert held, f"the {chapter.name} handout lost {each.name}'s reference code at {found.region.path}"
 
 
-def test_a_handout_before_chapter_06_serves_with_admission_control_off(tmp_path):
-    """Every request passes through chapter 06's token buckets; in a handout where they
-    are still stubs, `dynamo serve` says so and serves without admission control, so an
-    earlier chapter's student can use the database."""
+
+def serve_from_handout(chapter_prefix: str, tmp_path) -> str:
+    """Make a term handout of the chapter, serve from it, write and read one item there;
+    the server's log."""
     import boto3
 
     from dynamo.cli.launch import start_server
 
-    chapter = next(c for c in CHAPTERS if c.name.startswith("05"))
+    chapter = next(c for c in CHAPTERS if c.name.startswith(chapter_prefix))
     out = tmp_path / "handout"
     make_handout(ROOT, chapter, out, later=term_chapters(CHAPTERS, chapter))
     server = start_server("--in-memory", cwd=out)
@@ -70,31 +70,20 @@ def test_a_handout_before_chapter_06_serves_with_admission_control_off(tmp_path)
         client.put_item(TableName="handout", Item={"pk": {"S": "a"}})
         got = client.get_item(TableName="handout", Key={"pk": {"S": "a"}}, ConsistentRead=True)
         assert got["Item"] == {"pk": {"S": "a"}}
-        assert "chapter 06 are not written yet" in server.log()
+        return server.log()
     finally:
         server.stop()
+
+
+def test_a_handout_before_chapter_06_serves_with_admission_control_off(tmp_path):
+    """Every request passes through chapter 06's token buckets; in a handout where they
+    are still stubs, `dynamo serve` says so and serves without admission control, so an
+    earlier chapter's student can use the database."""
+    assert "chapter 06 are not written yet" in serve_from_handout("05", tmp_path)
 
 
 def test_a_handout_before_chapter_03_serves_one_unreplicated_node(tmp_path):
     """Without chapter 03's Multi-Paxos core no replicated fleet can elect a leader; in
     such a handout `dynamo serve` says so and serves one unreplicated node, so a student
     of chapters 01 and 02 can use the database they are building."""
-    import boto3
-
-    from dynamo.cli.launch import start_server
-
-    chapter = next(c for c in CHAPTERS if c.name.startswith("02"))
-    out = tmp_path / "handout"
-    make_handout(ROOT, chapter, out, later=term_chapters(CHAPTERS, chapter))
-    server = start_server("--in-memory", cwd=out)
-    try:
-        client = boto3.client("dynamodb", endpoint_url=server.url, region_name="us-east-1",
-                              aws_access_key_id="x", aws_secret_access_key="x")
-        client.create_table(TableName="handout", BillingMode="PAY_PER_REQUEST",
-                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                            AttributeDefinitions=[{"AttributeName": "pk",
-                                                   "AttributeType": "S"}])
-        client.put_item(TableName="handout", Item={"pk": {"S": "a"}})
-        assert "Paxos core of chapter 03 is not written yet" in server.log()
-    finally:
-        server.stop()
+    assert "Paxos core of chapter 03 is not written yet" in serve_from_handout("02", tmp_path)
