@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -72,15 +73,18 @@ def register(subparsers: Any) -> None:
         add_help=False, prefix_chars="+")
     admission.add_argument("args", nargs="*", metavar="ARGS")
     admission.set_defaults(func=run_admission)
+    # Likewise `run`: lab/admission_runs.py parses its own argv (`dynamo lab run --help`).
     live = commands.add_parser(
         "run", help="a live experiment: dynamo serve per era, driven by Locust",
-        description="Run a live experiment (lab/admission_runs.py) once per era.")
-    add_run_arguments(live)
+        description="Run a live experiment (lab/admission_runs.py) once per era; "
+                    "`dynamo lab run --help` lists its options.",
+        add_help=False, prefix_chars="+")
+    live.add_argument("args", nargs="*", metavar="ARGS")
     live.set_defaults(func=run_live)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `dynamo lab run` (and of `python -m lab.admission_runs`)."""
+    """The options of `dynamo lab run`, which `python -m lab.admission_runs` parses."""
     parser.add_argument("experiment", choices=EXPERIMENTS)
     parser.add_argument("--eras", help=_default("eras", "eras to compare, in order"))
     parser.add_argument("--quick", action="store_true",
@@ -139,8 +143,7 @@ def run_admission(args: argparse.Namespace) -> int:
 
 
 def run_live(args: argparse.Namespace) -> int:
-    root = str(course_root())
-    if root not in sys.path:
-        sys.path.insert(0, root)  # `lab` is a folder of the checkout, not an installed package
-    admission_runs = importlib.import_module("lab.admission_runs")
-    return int(admission_runs.run(args) or 0)
+    # `lab` is a folder of the checkout, not part of the package: it runs as a program of
+    # its own there, and it is the one that imports dynamo, never the other way round.
+    return subprocess.call([sys.executable, "-m", "lab.admission_runs", *args.args],
+                           cwd=course_root())
