@@ -184,7 +184,9 @@ def test_autoadmin_moves_replicas_to_new_nodes_while_clients_write() -> None:
     error and every write is read back."""
     server = start_server("--in-memory", "--nodes", "5", "--split-size", "6000")
     try:
-        create_table(make_client(server.url), "moving")
+        # Written at a few hundred a second until replicas move (up to 30 s): more than a
+        # 5 WCU table's 300 s of burst, so it is provisioned for that, as DynamoDB needs.
+        create_table(make_client(server.url), "moving", capacity=1000)
         fill(server, "moving")
         deadline = time.monotonic() + 30
         while True:
