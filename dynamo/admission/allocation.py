@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dynamo.partitioning.partition_map import PartitionId
+from dynamo.partitioning.partition_map import PartitionId, split_depth
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,6 @@ class Throughput:
 PARTITION_MAX = Throughput(read=3000.0, write=1000.0)
 KINDS = ("read", "write")
 
-
-def split_depth(partition: PartitionId) -> int:
-    """How many splits made `partition` from its table's first partition.
-
-    A table's first partition is named `t<table id>.`; a split of P makes `P0`
-    and `P1` (`dynamo.partitioning.storage_node`), one character per split.
-    """
-    return len(partition) - partition.index(".") - 1
 
 
 def static_allocation(table: Throughput, partition: PartitionId,

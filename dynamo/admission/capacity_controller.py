@@ -15,7 +15,7 @@ from typing import Any
 from dynamo.admission.adaptive_capacity import PartitionLoad, control
 from dynamo.admission.allocation import Throughput
 from dynamo.admission.messages import Boost, Usage
-from dynamo.admission.storage_admission import TableLimits, table_root
+from dynamo.admission.storage_admission import TableLimits
 from dynamo.contract import (
     Announce,
     Effect,
@@ -27,7 +27,7 @@ from dynamo.contract import (
     Start,
     TimerFired,
 )
-from dynamo.partitioning.partition_map import PartitionId
+from dynamo.partitioning.partition_map import PartitionId, table_root
 
 CONTROL_TIMER = "adaptive:control"
 CONTROL_MS = 1000.0

@@ -30,7 +30,7 @@ from dynamo.partitioning.storage_node import Disk, NodeConfig
 from dynamo.paxos.operations import KV_TABLE
 from dynamo.paxos.replica import PaxosConfig
 
-GAC, CONTROLLER, BALANCER = "gac", "adaptive", "balancer"
+GAC, CONTROLLER, BALANCER = "gac", "adaptive", "balancer"  # the node ids, live and simulated
 
 
 def admission_factories(config: FleetConfig, paxos: PaxosConfig, era: Era,

@@ -35,17 +35,13 @@ from dynamo.admission.bursting import PartitionBuckets
 from dynamo.admission.eras import Era
 from dynamo.admission.on_demand import INITIAL_PEAK
 from dynamo.admission.token_bucket import TokenBucket
-from dynamo.partitioning.partition_map import PartitionId
+from dynamo.partitioning.partition_map import PartitionId, table_root
 
 # A storage node's own capacity: eight partitions at their maximum. Nodes are packed
 # beyond what their partitions are allocated (§4.3), so bursting has room to use.
 NODE_MAX = Throughput(read=24_000.0, write=8_000.0)
 ADMISSION_UNITS = 1.0  # taken when a request is admitted; the rest when its cost is known
 
-
-def table_root(partition: PartitionId) -> PartitionId:
-    """The id of the table's first partition, which every later partition's id starts with."""
-    return partition[:partition.index(".") + 1]
 
 
 @dataclass(frozen=True)

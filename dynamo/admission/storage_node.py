@@ -24,7 +24,7 @@ from dynamo.admission.allocation import Throughput, static_allocation
 from dynamo.admission.eras import Era
 from dynamo.admission.messages import Boost, LedPartition, NodeLoad, SetTableLimits, Usage
 from dynamo.admission.on_demand import INITIAL_PEAK
-from dynamo.admission.storage_admission import StorageAdmission, table_root
+from dynamo.admission.storage_admission import StorageAdmission
 from dynamo.contract import (
     Announce,
     ClientRequest,
@@ -40,7 +40,7 @@ from dynamo.contract import (
     TimerFired,
 )
 from dynamo.partitioning.messages import Forward
-from dynamo.partitioning.partition_map import PartitionId
+from dynamo.partitioning.partition_map import PartitionId, table_root
 from dynamo.partitioning.storage_node import Disk, NodeConfig, StorageNode
 from dynamo.paxos.operations import Ok, Rejected
 from dynamo.storage.errors import ProvisionedThroughputExceededException, ThrottlingException
@@ -174,6 +174,3 @@ class AdmittingStorageNode(StorageNode):
         if self.balancer is not None:  # cool nodes report too: they are where load goes
             effects.append(Send(self.balancer, NodeLoad(self._id, tuple(led))))
         return [*effects, SetTimer(USAGE_TIMER, USAGE_MS)]
-
-    def snapshot(self) -> dict[str, Any]:
-        return {**super().snapshot(), "admission": self.admission.state(self.now)}

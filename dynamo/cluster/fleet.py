@@ -49,6 +49,7 @@ from typing import Any
 from dynamo.admission.balancing import LoadBalancer
 from dynamo.admission.capacity_controller import CapacityController
 from dynamo.admission.eras import DEFAULT_ERA, Era
+from dynamo.admission.fleet import BALANCER, CONTROLLER, GAC
 from dynamo.admission.gac_server import GacServer
 from dynamo.admission.router import AdmittingRouter
 from dynamo.admission.storage_node import AdmittingStorageNode
@@ -81,7 +82,6 @@ from dynamo.wal import WriteAheadLog
 from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy
 
 ROUTER, METADATA, AUTOADMIN, API = "router", "memds", "autoadmin", "api"
-GAC, CONTROLLER, BALANCER = "gac", "adaptive", "balancer"
 REQUEST_S = 30.0  # a safety net: the router answers every request within its deadline
 
 

@@ -31,17 +31,18 @@ from pathlib import Path
 from typing import Any
 
 from dynamo.admission.allocation import Throughput
+from dynamo.admission.fleet import BALANCER, GAC
 from dynamo.admission.messages import ForgetTable, SetTableLimits
 from dynamo.admission.router import AdmittingRouter
 from dynamo.admission.storage_admission import TableLimits
 from dynamo.admission.storage_node import AdmittingStorageNode
 from dynamo.cluster.control import RoutedControlPlane, TableRef
 from dynamo.cluster.events import EventLog
-from dynamo.cluster.fleet import BALANCER, GAC, METADATA, ROUTER, Fleet, FleetSettings
+from dynamo.cluster.fleet import METADATA, ROUTER, Fleet, FleetSettings
 from dynamo.cluster.ttl import INTERVAL_S, Sweeper
 from dynamo.partitioning.keyspace import KEY_SPACE
 from dynamo.partitioning.metadata import DropTable, RegisterTable
-from dynamo.partitioning.partition_map import Partition, PartitionId
+from dynamo.partitioning.partition_map import Partition, PartitionId, table_root
 from dynamo.partitioning.placement import place_replicas
 from dynamo.partitioning.router import Indefinite, ToPartition
 from dynamo.partitioning.storage_node import (
@@ -93,8 +94,8 @@ class PartitionedNode(RoutedControlPlane):
         self._tables: dict[tuple[str, str], TableRef] = {}
         self._started = False
         self._collector: asyncio.Task[None] | None = None
-        self._served: dict[PartitionId, tuple[float, list[int]]] = {}  # when, [reads, writes]
-        self._consumed: dict[PartitionId, tuple[float, list[float]]] = {}  # when, units
+        # Cumulative counters (requests served, units consumed) when last read: rates.
+        self._counted: dict[tuple[str, PartitionId], tuple[float, list[float]]] = {}
         self.sweeper = Sweeper(self, ttl_interval, clock, self.events.append)
 
     async def start(self) -> None:
@@ -231,7 +232,7 @@ class PartitionedNode(RoutedControlPlane):
         """Remove replicas of tables deleted while their node was down."""
         live = {root_partition(d) for d in self._definitions()}
         for node in self.fleet.storage_nodes:
-            roots = {h.partition[:h.partition.index(".") + 1] for h in self._hosted(node)}
+            roots = {table_root(h.partition) for h in self._hosted(node)}
             for root in roots - live:
                 await self.fleet.request(node, UnhostTable(root))
 
@@ -317,7 +318,7 @@ class PartitionedNode(RoutedControlPlane):
             state["nodes"][node_id] = buckets["node"]
             for partition, entry in buckets["partitions"].items():
                 replica = storage.replicas.get(partition)
-                table = by_root.get(partition[:partition.index(".") + 1])
+                table = by_root.get(table_root(partition))
                 if table is None or replica is None:
                     continue
                 if replica.leader is not None or partition not in state["partitions"]:
@@ -329,14 +330,20 @@ class PartitionedNode(RoutedControlPlane):
     def _consumed_rate(self, partition: PartitionId, entry: dict[str, Any]) -> dict[str, float]:
         """Capacity units a second the partition consumed since the last state."""
         consumed = [entry.get(kind, {}).get("consumed", 0.0) for kind in ("read", "write")]
+        read, write = self._per_second(("consumed", partition), consumed)
+        return {"read": read, "write": write}
+
+    def _per_second(self, counter: tuple[str, PartitionId],
+                    totals: list[float]) -> tuple[float, ...]:
+        """How fast cumulative `totals` grew since this counter was last read (0 at first)."""
         now = time.monotonic()
-        before = self._consumed.get(partition)
-        self._consumed[partition] = (now, consumed)
+        before = self._counted.get(counter)
+        self._counted[counter] = (now, totals)
         if before is None or now <= before[0]:
-            return {"read": 0.0, "write": 0.0}
+            return tuple(0.0 for _ in totals)
         elapsed = now - before[0]
-        return {kind: round(max(0.0, consumed[i] - before[1][i]) / elapsed, 1)
-                for i, kind in enumerate(("read", "write"))}
+        return tuple(round(max(0.0, total - old) / elapsed, 1)
+                     for total, old in zip(totals, before[1], strict=True))
 
     def _partition_state(self, table: str, partition: Partition) -> dict[str, Any]:
         replicas, leader, ballot = [], None, None
@@ -363,16 +370,10 @@ class PartitionedNode(RoutedControlPlane):
     def _rates(self, partition: Partition) -> dict[str, float]:
         """Reads and writes a second the partition's replicas took since the last state."""
         nodes = [self.fleet.storage(n) for n in partition.replicas]
-        served = [sum(node.served.get(partition.id, [0, 0])[i] for node in nodes
-                      if node is not None) for i in (0, 1)]
-        now = time.monotonic()
-        before = self._served.get(partition.id)
-        self._served[partition.id] = (now, served)
-        if before is None or now <= before[0]:
-            return {"reads_per_s": 0.0, "writes_per_s": 0.0}
-        elapsed = now - before[0]
-        return {"reads_per_s": round(max(0, served[0] - before[1][0]) / elapsed, 1),
-                "writes_per_s": round(max(0, served[1] - before[1][1]) / elapsed, 1)}
+        served = [float(sum(node.served.get(partition.id, [0, 0])[i] for node in nodes
+                            if node is not None)) for i in (0, 1)]
+        reads, writes = self._per_second(("served", partition.id), served)
+        return {"reads_per_s": reads, "writes_per_s": writes}
 
     def _fault_target(self) -> tuple[Any, tuple[str, ...]]:
         return self, self.fleet.storage_nodes

@@ -24,6 +24,18 @@ from dynamo.partitioning.keyspace import KEY_SPACE, KeyRange
 PartitionId = str
 
 
+def table_root(partition: PartitionId) -> PartitionId:
+    """The id of its table's first partition, which every later partition's id starts
+    with: a table's first partition is named `t<table id>.` (`dynamo.cluster`), and a
+    split of P makes `P0` and `P1` (`storage_node.py`)."""
+    return partition[:partition.index(".") + 1]
+
+
+def split_depth(partition: PartitionId) -> int:
+    """How many splits made `partition` from its table's first partition."""
+    return len(partition) - len(table_root(partition))
+
+
 @dataclass(frozen=True)
 class Partition:
     """One partition: its key range and the storage nodes holding its replicas."""

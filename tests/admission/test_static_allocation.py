@@ -15,11 +15,11 @@ import pytest
 from dynamo.admission.allocation import (
     PARTITION_MAX,
     Throughput,
-    split_depth,
     static_allocation,
 )
 from dynamo.admission.eras import Era
 from dynamo.admission.storage_admission import StorageAdmission, TableLimits
+from dynamo.partitioning.partition_map import split_depth
 
 ROOT = "t0123456789ab."
 FOUR = (ROOT + "00", ROOT + "01", ROOT + "10", ROOT + "11")  # a table of four partitions

@@ -17,8 +17,8 @@ from dynamo.admission.storage_admission import (
     NODE_MAX,
     StorageAdmission,
     TableLimits,
-    table_root,
 )
+from dynamo.partitioning.partition_map import table_root
 
 ROOT = "t0123456789ab."
 CHILD = ROOT + "10"  # two splits deep: a quarter of the table
