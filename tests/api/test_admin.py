@@ -206,6 +206,8 @@ def test_a_deployment_hands_leadership_off_first_so_writes_barely_pause(tmp_path
         time.sleep(1.0)  # the deployed node is back and caught up
         assert post(f"{server.url}/admin/fault", {"action": "kill", "node": new})[0] == 200
         crashed_pause, _ = longest_pause(client, "deployed", 2.5)
+        print(f"longest write: {deployed_pause:.2f} s after a deploy, "
+              f"{crashed_pause:.2f} s after a crash")  # shown with pytest -s
         assert deployed_pause < 0.5, f"a deployment paused writes for {deployed_pause:.2f} s"
         assert crashed_pause > 2 * deployed_pause
         got = client.get_item(TableName="deployed", Key={"pk": {"S": "first"}},
