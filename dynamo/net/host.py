@@ -8,7 +8,10 @@
 * timers are `loop.call_later` handles, one per name;
 * `Persist` records are appended to a write-ahead log (`dynamo.wal`) and
   fsynced before any later effect of the step runs — so a promise is on disk
-  before the message that depends on it leaves (contract rule 2);
+  before the message that depends on it leaves (contract rule 2). The fsync
+  runs on a thread of its own, never on the event loop, and is a group
+  commit: the records of every step taken while one fsync runs share the
+  next one (§5.1), and the effects that follow them wait for it, in order;
 * `Send` puts a frame on an outgoing TCP link; a link that is down drops
   messages, which is exactly what the protocol must survive anyway;
 * on start the node is rebuilt from its log's records (contract rule 3);
@@ -32,8 +35,10 @@ import asyncio
 import contextlib
 import os
 import random
+import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +61,7 @@ from dynamo.contract import (
 )
 from dynamo.net.codec import HEADER, Codec, FrameError, read_header
 from dynamo.wal import WriteAheadLog
-from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy
+from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy, LogFailedError
 
 Address = tuple[str, int]
 LINK_QUEUE_LIMIT = 10_000
@@ -121,6 +126,10 @@ class NodeHost:
         self._links: dict[NodeId, asyncio.Queue[bytes]] = {}
         self._clients: dict[str, asyncio.StreamWriter] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Group commit: (records, the effects that wait for them), oldest first.
+        self._waiting: list[tuple[list[Any], list[Effect]]] = []
+        self._flushing = False
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"wal-{node_id}")
 
     async def serve(self) -> None:
         """Recover the node from its log, listen, and run until cancelled."""
@@ -143,23 +152,51 @@ class NodeHost:
         return (time.monotonic() - self._epoch) * 1000.0
 
     def step(self, event: Event) -> None:
-        """Hand the node one event and carry out its effects in order."""
-        pending: list[Any] = []
+        """Hand the node one event and carry out its effects in order (contract rule 2)."""
+        records: list[Any] = []
+        after: list[Effect] = []
         for effect in self.node.step(self.now_ms(), event):
             if isinstance(effect, Persist):
-                pending.append(effect.record)
-                continue
-            self._persist(pending)
-            self._carry_out(effect)
-        self._persist(pending)
+                if after:  # effects before this record need not wait for it
+                    self._carry_out_or_queue(records, after)
+                    records, after = [], []
+                records.append(effect.record)
+            else:
+                after.append(effect)
+        self._carry_out_or_queue(records, after)
 
-    def _persist(self, records: list[Any]) -> None:
-        # One write and one fsync for all records of a step: group commit.
-        if records:
-            wal_lsns = self._log.append_batch([self.codec.dumps(r) for r in records])
-            for wal_lsn, record in zip(wal_lsns, records, strict=True):
-                self._on_persisted(self._log, wal_lsn, record, False)
-            records.clear()
+    def _carry_out_or_queue(self, records: list[Any], effects: list[Effect]) -> None:
+        """Carry out `effects` now if nothing waits to be durable; else queue them behind it."""
+        if not records and not self._waiting:
+            for effect in effects:
+                self._carry_out(effect)
+            return
+        self._waiting.append((records, effects))
+        if not self._flushing:
+            self._flushing = True
+            self._spawn(self._flush())
+
+    async def _flush(self) -> None:
+        """Write and fsync everything queued in one batch (off the loop), then carry out
+        the effects that waited for it; repeat while more was queued meanwhile."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                records = [record for records, _ in batch for record in records]
+                payloads = [self.codec.dumps(record) for record in records]
+                wal_lsns = await loop.run_in_executor(self._executor, self._log.append_batch,
+                                                      payloads)
+                for wal_lsn, record in zip(wal_lsns, records, strict=True):
+                    self._on_persisted(self._log, wal_lsn, record, False)
+                for _, effects in batch:
+                    for effect in effects:
+                        self._carry_out(effect)
+        except (OSError, LogFailedError) as error:  # the disk failed: stop, as a crash would
+            print(f"{self.id}: write-ahead log failed: {error}", file=sys.stderr, flush=True)
+            os._exit(1)
+        finally:
+            self._flushing = False
 
     def _carry_out(self, effect: Effect) -> None:
         if isinstance(effect, Send):
