@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 NodeId = str
 
@@ -168,6 +168,48 @@ class Node(Protocol):
     def snapshot(self) -> dict[str, Any]:
         """A read-only view of the node's state, for dashboards and tests."""
         ...
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """What a replica shows of itself in one replication group: what safety is judged on.
+
+    The simulator's invariants read these, after every step, to check that at
+    most one replica leads per ballot and that leases never overlap (§3, §5.4).
+    `group` names the group when one node holds replicas of many (a storage
+    node's partitions, §3); None when the node is the replica of one group.
+    `lease_until` is the end of the leader's lease on the node's own clock.
+    """
+
+    group: str | None
+    role: str  # "leader", "follower", "candidate" or "log"
+    ballot: str
+    lease_until: float | None = None
+
+
+@runtime_checkable
+class GroupMember(Protocol):
+    """A node that is a member of replication groups: it shows a `MemberView` per group."""
+
+    def member_views(self) -> tuple[MemberView, ...]:
+        """One view per replication group this node is a member of."""
+        ...
+
+
+_MEMBER_CLASSES: dict[type, bool] = {}
+
+
+def views_of(node: object) -> tuple[MemberView, ...]:
+    """A node's member views: none if it is down (None) or not a replica (a router, ...).
+
+    Whether a class is a `GroupMember` is worked out once per class: a check against a
+    protocol costs a few microseconds, and the simulator asks after every step.
+    """
+    kind = type(node)
+    member = _MEMBER_CLASSES.get(kind)
+    if member is None:
+        member = _MEMBER_CLASSES[kind] = isinstance(node, GroupMember)
+    return node.member_views() if member else ()  # type: ignore[attr-defined]
 
 
 # Builds a node from its id, its persisted records (oldest first) and an RNG:

@@ -41,6 +41,7 @@ from dynamo.contract import (
     ClientRequest,
     Effect,
     Event,
+    MemberView,
     NodeId,
     Persist,
     Receive,
@@ -242,8 +243,13 @@ class StorageNode:
             return self._on_start()
         return []
 
+    def member_views(self) -> tuple[MemberView, ...]:
+        """Each hosted replica's view, named by its partition: a group of its own (§3)."""
+        return tuple(replace(view, group=partition) for partition, replica in self.replicas.items()
+                     for view in replica.member_views())
+
     def snapshot(self) -> dict[str, Any]:
-        """Each hosted replica's view, by partition (what invariants and dashboards read)."""
+        """Each hosted replica's view, by partition (what dashboards read)."""
         return {"id": self._id,
                 "partitions": {p: r.snapshot() for p, r in self.replicas.items()}}
 

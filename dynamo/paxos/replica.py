@@ -65,6 +65,7 @@ from dynamo.contract import (
     ClientRequest,
     Effect,
     Event,
+    MemberView,
     NodeFactory,
     NodeId,
     Persist,
@@ -248,18 +249,25 @@ class Replica:
         """The shorthand table's items as key -> value (tests and demos)."""
         return {item["k"]["S"]: item["v"]["S"] for item in self.store.items(KV_TABLE.tbl)}
 
-    def snapshot(self) -> dict[str, Any]:
+    def member_views(self) -> tuple[MemberView, ...]:
+        """What the simulator's invariants judge: this replica's role, ballot and lease."""
         leader = self.leader
         ballot = leader.ballot if leader else self.scout.ballot if self.scout else None
         log_role = self.is_log_replica and self.role != LEADER
+        return (MemberView(None, LOG if log_role else self.role,
+                           str(ballot if ballot is not None else self.acceptor.promised),
+                           leader.lease.until if leader else None),)
+
+    def snapshot(self) -> dict[str, Any]:
+        (view,) = self.member_views()
         return {
             "id": self._id,
-            "role": LOG if log_role else self.role,
+            "role": view.role,
             "replica_role": LOG if self.is_log_replica else "full",
-            "ballot": str(ballot if ballot is not None else self.acceptor.promised),
+            "ballot": view.ballot,
             "promised": str(self.acceptor.promised),
             "leader": self.leader_id,
-            "lease_until": leader.lease.until if leader else None,
+            "lease_until": view.lease_until,
             "commit_index": self.log.commit_index,
             "last_index": self.log.last_index,
             "snapshot_index": self.log.snapshot.index,

@@ -2,7 +2,7 @@
 
 A history checker judges a run at its end, from the outside. These checks
 look inside, at every step, using what each node shows of itself (its
-`snapshot()`) and what it announces, and the simulator's *real* clock, which
+`member_views()`) and what it announces, and the simulator's *real* clock, which
 no node can read:
 
 * at most one leader per ballot: two replicas never both lead in one ballot;
@@ -15,10 +15,11 @@ no node can read:
   converted to real time.
 
 A violation stops the run at once, so the trace ends where things went wrong.
-The checks read only the snapshot keys and announcement kinds of the
-simulator interface ("role", "ballot", "lease_until"; "committed"), never a
-protocol's types. A "committed" announcement carries ("first", i),
-("last", j) and ("commands", (c_i, ..., c_j)): the slots it applied.
+The checks read only what the contract types: a replica's `MemberView`s (its
+role, ballot and lease in each group it is a member of) and the "committed"
+announcement, never a protocol's own types. A "committed" announcement carries
+("first", i), ("last", j) and ("commands", (c_i, ..., c_j)): the slots it
+applied.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dynamo.contract import Announce, Effect, NodeId
+from dynamo.contract import Announce, Effect, NodeId, views_of
 
 if TYPE_CHECKING:
     from dynamo.sim.simulator import Simulator
@@ -61,32 +62,27 @@ class Invariants:
 
     def after_step(self, sim: Simulator, node_id: NodeId, effects: Sequence[Effect]) -> None:
         self.checks += 1
-        node = sim.nodes[node_id]
-        if node is None:
-            return
-        view = node.snapshot()
         # A storage node hosting many partitions shows one view per partition: each
         # partition is a replication group of its own, checked on its own (§3).
-        views = view["partitions"].items() if "partitions" in view else [(None, view)]
-        for group, replica in views:
-            if replica.get("role") == "leader":
-                self._one_leader_per_ballot(sim, node_id, group, replica.get("ballot"))
-                self._leases_never_overlap(sim, node_id, group, replica.get("lease_until"))
+        for view in views_of(sim.nodes[node_id]):
+            if view.role == "leader":
+                self._one_leader_per_ballot(sim, node_id, view.group, view.ballot)
+                self._leases_never_overlap(sim, node_id, view.group, view.lease_until)
             else:  # a follower serves nothing under a lease
-                self.lease_end.pop((group, node_id), None)
+                self.lease_end.pop((view.group, node_id), None)
         for effect in effects:
             if type(effect) is Announce and effect.kind == "committed":
                 self._committed_never_changes(sim, node_id, dict(effect.detail))
 
-    def _one_leader_per_ballot(self, sim: Simulator, node_id: NodeId, group: Any,
-                               ballot: Any) -> None:
+    def _one_leader_per_ballot(self, sim: Simulator, node_id: NodeId, group: str | None,
+                               ballot: str) -> None:
         holder = self.leaders.setdefault((group, ballot), node_id)
         if holder != node_id:
             self._fail(sim, "one leader per ballot", node_id,
                        f"{node_id} and {holder} both lead in ballot {ballot}{_of(group)}")
 
-    def _leases_never_overlap(self, sim: Simulator, node_id: NodeId, group: Any,
-                              lease_until: Any) -> None:
+    def _leases_never_overlap(self, sim: Simulator, node_id: NodeId, group: str | None,
+                              lease_until: float | None) -> None:
         if lease_until is None or lease_until <= sim.local_time(node_id):
             self.lease_end.pop((group, node_id), None)
             return

@@ -45,6 +45,7 @@ from dynamo.contract import (
     SetTimer,
     Start,
     TimerFired,
+    views_of,
 )
 from dynamo.sim.clock import DriftingClock, drifting_clocks
 from dynamo.sim.faults import Fault
@@ -259,13 +260,11 @@ class Simulator:
         """The live node that claims to lead, preferring one whose lease runs."""
         claimants = []
         for node_id, node in self.nodes.items():
-            if node is None:
-                continue
-            view = node.snapshot()
-            if view.get("role") == "leader":
-                lease = view.get("lease_until")
-                holds = lease is not None and lease > self.local_time(node_id)
-                claimants.append((not holds, node_id))
+            for view in views_of(node):
+                if view.role == "leader":
+                    lease = view.lease_until
+                    holds = lease is not None and lease > self.local_time(node_id)
+                    claimants.append((not holds, node_id))
         return min(claimants)[1] if claimants else None
 
     def local_time(self, node_id: NodeId) -> float:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sim_toys import ScriptClient
 
-from dynamo.contract import Announce, ClientRequest, Effect, Reply, Rng
+from dynamo.contract import Announce, ClientRequest, Effect, MemberView, Reply, Rng
 from dynamo.sim.invariants import Invariants
 from dynamo.sim.network import NetworkConfig
 from dynamo.sim.simulator import Simulator
@@ -44,6 +44,10 @@ class Puppet:
                                                                      - 1),
                                                   ("commands", tuple(commands)))))
         return effects
+
+    def member_views(self) -> tuple[MemberView, ...]:
+        return (MemberView(None, self.view["role"], self.view["ballot"],
+                           self.view["lease_until"]),)
 
     def snapshot(self) -> dict[str, Any]:
         return dict(self.view)
