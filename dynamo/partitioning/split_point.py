@@ -72,6 +72,7 @@ boundaries are hash positions only.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -119,6 +120,10 @@ class KeyDistribution:
         # time, so decaying them all to `now` is one multiplication, done on read.
         self._landmark_ms = 0.0
         self._weights: dict[int, float] = {}
+        # The weights again as a min-heap of (weight, position), so the lightest is found
+        # without a pass over all of them on every request. A weight only grows, so an
+        # entry older than its position's weight is stale; stale entries are skipped.
+        self._lightest: list[tuple[float, int]] = []
         self._total = 0.0  # all the traffic, including that of dropped positions
         self._recent: deque[EncodedKey] = deque(maxlen=SEQUENTIAL_WINDOW)
 
@@ -133,10 +138,13 @@ class KeyDistribution:
         if self._half_lives_since_landmark(now_ms) > RESCALE_HALF_LIVES:
             self._move_landmark(now_ms)
         worth = units * self._growth(now_ms)
-        self._weights[position] = self._weights.get(position, 0.0) + worth
+        weight = self._weights[position] = self._weights.get(position, 0.0) + worth
+        heapq.heappush(self._lightest, (weight, position))
         self._total += worth
         if len(self._weights) > self.max_keys:
-            del self._weights[min(self._weights, key=self._lightness)]
+            self._drop_lightest()
+        if len(self._lightest) > 4 * self.max_keys:  # mostly stale entries by now
+            self._rebuild_heap()
         self._recent.append(key)
     # --8<-- [end:observe]
 
@@ -178,10 +186,20 @@ class KeyDistribution:
         self._weights = {position: weight * decay for position, weight in self._weights.items()}
         self._total *= decay
         self._landmark_ms = now_ms
+        self._rebuild_heap()
 
-    def _lightness(self, position: int) -> tuple[float, int]:
-        # Ties go to the lowest position, so which key is dropped never depends on dict order.
-        return self._weights[position], position
+    def _drop_lightest(self) -> None:
+        """Forget the lightest position; ties go to the lowest position, so which key is
+        dropped never depends on the order keys came in."""
+        while self._lightest:
+            weight, position = heapq.heappop(self._lightest)
+            if self._weights.get(position) == weight:  # else stale: a lighter, older entry
+                del self._weights[position]
+                return
+
+    def _rebuild_heap(self) -> None:
+        self._lightest = [(weight, position) for position, weight in self._weights.items()]
+        heapq.heapify(self._lightest)
 
 
 # --8<-- [start:split-for-consumption]

@@ -79,6 +79,8 @@ from dynamo.partitioning.split_point import (
 from dynamo.paxos import PaxosConfig, Replica
 from dynamo.paxos.handoff import HandOff
 from dynamo.paxos.operations import Ok
+from dynamo.paxos.statemachine import Noop, WriteRecord
+from dynamo.storage.attributes import item_size
 from dynamo.storage.btree import BTree
 from dynamo.storage.keys import EncodedKey
 
@@ -198,7 +200,11 @@ class StorageNode:
         self.hosted: dict[PartitionId, Hosted] = {}
         self.replicas: dict[PartitionId, Replica] = {}
         self.splitting: set[PartitionId] = set()
-        self.written: set[PartitionId] = set()  # partitions with writes since their last check
+        # A bound on each partition's size, raised by every write and measured afresh (a
+        # pass over the items) only once it passes `split_size`; a partition absent here
+        # has had no write since its last check.
+        self.written: dict[PartitionId, int | None] = {}  # bytes written (None: unknown)
+        self.size_bound: dict[PartitionId, int] = {}
         self.traffic: dict[PartitionId, KeyDistribution] = {}  # in memory: recent only
         self.served: dict[PartitionId, list[int]] = {}  # [reads, writes] taken (admin state)
         self.seen: OrderedDict[tuple[NodeId, int], None] = OrderedDict()
@@ -433,8 +439,8 @@ class StorageNode:
                     out.append(Send(effect.client, Forwarded(effect.request_id, effect.result)))
             elif kind is Announce:
                 out.append(Announce(effect.kind, (*effect.detail, ("partition", partition))))
-                if effect.kind == "committed":
-                    self.written.add(partition)  # its size is worth checking again
+                if effect.kind == "committed":  # its size is worth checking again
+                    self._note_growth(partition, dict(effect.detail).get("commands", ()))
                 if effect.kind in ("elected", "membership_changed"):
                     later += self._report()  # the metadata service hears of it at once
         return out + later
@@ -471,6 +477,8 @@ class StorageNode:
             del self.hosted[partition], self.replicas[partition]
             self.splitting.discard(partition)
             self.traffic.pop(partition, None)
+            self.written.pop(partition, None)
+            self.size_bound.pop(partition, None)
             effects.append(Persist(Unhosted(partition)))
         return effects
 
@@ -537,12 +545,21 @@ class StorageNode:
                                                                  split))
         return effects
 
+    def _note_growth(self, partition: PartitionId, commands: Sequence[Any]) -> None:
+        grown = self.written.get(partition, 0)
+        added = growth_bound(commands)
+        self.written[partition] = None if grown is None or added is None else grown + added
+
     def _size_split(self, partition: PartitionId, store: PartitionStore) -> SplitPoint | None:
         limit, table = self.config.split_size, self.hosted[partition].table
         if limit is None or partition not in self.written:
             return None  # no write since the last check: its size has not changed
-        self.written.discard(partition)
-        if store.btree.size(table) <= limit:
+        grown, bound = self.written.pop(partition), self.size_bound.get(partition)
+        if grown is not None and bound is not None and bound + grown <= limit:
+            self.size_bound[partition] = bound + grown
+            return None  # it cannot have passed the limit: no need to count its items
+        size = self.size_bound[partition] = store.btree.size(table)
+        if size <= limit:
             return None
         # None for one item collection: there is nothing to divide.
         return split_for_size([(position_of(e.key), e.size) for e in store.btree.scan(table)],
@@ -577,3 +594,21 @@ class StorageNode:
                 None if split is None else (split.at, split.left, split.right)))
         return [Send(self.config.metadata, PartitionReport(self._id, tuple(statuses)))]
 
+
+def growth_bound(commands: Sequence[Any]) -> int | None:
+    """At most how many bytes chosen commands add to a partition's items (None: unknown).
+
+    A write record adds at most the items it stores (a replaced item's old size is not
+    taken off, so this only overestimates); a no-op adds nothing; anything else (a split,
+    a membership change, a transaction's record) is not counted, and the partition's
+    size is measured afresh.
+    """
+    total = 0
+    for command in commands:
+        kind = type(command)
+        if kind is WriteRecord:
+            total += sum(item_size(m.item) if m.size is None else m.size
+                         for m in command.changes if m.item is not None)
+        elif kind is not Noop:
+            return None
+    return total

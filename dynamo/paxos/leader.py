@@ -39,6 +39,10 @@ class Leader:
         self.heard_at: dict[NodeId, float] = {}
         self.applied: dict[NodeId, int] = {}  # how far each member said it has applied
         self.next_index = first_index
+        # Writes given a slot but not sent yet: they wait while an Accept is in flight and
+        # then go together, in the next one (`Replica._write`).
+        self.unsent: list[tuple[int, object]] = []
+        self.sent_through = first_index - 1  # the highest slot sent in an Accept
         self.votes: dict[int, set[NodeId]] = {}
         self.ready_index = first_index
         self.pending: dict[int, Reply] = {}  # the answer each slot's client gets once chosen
@@ -79,7 +83,7 @@ class Leader:
 
     def missing(self, member: NodeId, commit_index: int) -> list[int]:
         """Unchosen slots `member` has not accepted (to send again)."""
-        slots = range(commit_index + 1, min(self.next_index, commit_index + 1 + RESEND_BATCH))
+        slots = range(commit_index + 1, min(self.sent_through + 1, commit_index + 1 + RESEND_BATCH))
         return [s for s in slots if member not in self.votes.get(s, ())]
 
     def heard(self, member: NodeId, sent_at: float) -> None:

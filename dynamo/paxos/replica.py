@@ -20,6 +20,9 @@ Rules (each names the module that holds it):
      ballot promised; persist before answering.
   R3 (leader.py)  A slot is chosen when a majority has accepted it in the
      leader's ballot; the leader then applies it and answers its client.
+     Writes that arrive while an Accept is in flight take their slots at
+     once but are sent together, in one Accept, once it is chosen; that
+     Accept's commit index stands in for the Decide.
      Followers learn the commit index from the leader's messages and apply in
      slot order; what they missed is shipped to them (`Commit`), or a
      snapshot when the leader has truncated it (`InstallSnapshot`).
@@ -619,12 +622,27 @@ class Replica:
 
     def _propose(self, commands: Sequence[Any]) -> list[Effect]:
         """Phase 2a: give each command a slot, accept it here, send it to the peers."""
+        for command in commands:
+            self._take_slot(command)
+        return self._send_unsent()
+
+    def _take_slot(self, command: Any) -> None:
+        """Give a command the next slot; later writes are planned as if it were chosen."""
         leader = self.leader
         assert leader is not None
-        slots = tuple((leader.propose(), command) for command in commands)
-        for index, command in slots:
-            if isinstance(command, WriteRecord):
-                leader.in_flight.add(index, command)
+        index = leader.propose()
+        if isinstance(command, WriteRecord):
+            leader.in_flight.add(index, command)
+        leader.unsent.append((index, command))
+
+    def _send_unsent(self) -> list[Effect]:
+        """Accept every slot not sent yet, here and at the peers, in one `Accept`."""
+        leader = self.leader
+        assert leader is not None
+        if not leader.unsent:
+            return []
+        slots, leader.unsent = tuple(leader.unsent), []
+        leader.sent_through = slots[-1][0]
         accept = Accept(leader.ballot, slots, self.log.commit_index)
         reply, records = self.acceptor.on_accept(accept)
         effects: list[Effect] = [Persist(r) for r in records]
@@ -655,7 +673,10 @@ class Replica:
         leader.forget_through(chosen)
         effects = self._commit_through(chosen)
         if self.leader is leader:
-            effects += [Send(peer, Decide(leader.ballot, chosen)) for peer in self.peers]
+            if leader.unsent and chosen >= leader.sent_through:
+                effects += self._send_unsent()  # its Accept tells the peers what is chosen
+            else:
+                effects += [Send(peer, Decide(leader.ballot, chosen)) for peer in self.peers]
             if leader.membership_index is not None and leader.membership_index <= chosen:
                 leader.membership_index = None
             if leader.configs and leader.is_ready(self.log.commit_index):
@@ -692,6 +713,7 @@ class Replica:
         if self.grantor.may_grant(leader.ballot, now):
             self.grantor.grant(leader.ballot, now, cfg.lease_ms, cfg.max_drift)
             effects += self._record_grant(self._id, now)
+        effects += self._send_unsent()  # a lost Accept must not hold the writes behind it
         commit = self.log.commit_index
         beat = Heartbeat(leader.ballot, commit, now)
         for peer in self.peers:
@@ -868,7 +890,12 @@ class Replica:
             if command is None:  # refused (a false condition, an invalid update): nothing logged
                 return [self._answer(request, answer)]
         leader.pending[leader.next_index] = self._answer(request, answer)
-        return self._propose((command,))
+        # --8<-- [start:batch]
+        self._take_slot(command)
+        if leader.sent_through > self.log.commit_index:
+            return []  # an Accept is in flight: this write goes in the next, with the others
+        return self._send_unsent()
+        # --8<-- [end:batch]
 
     def _answer(self, request: ClientRequest, result: Any) -> Reply:
         if type(request.operation) in SHORTHAND:

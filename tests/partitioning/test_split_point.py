@@ -255,6 +255,17 @@ def test_memory_is_bounded_by_max_keys_keeping_the_heaviest() -> None:
     assert len(distribution.recent_keys) == 10
 
 
+def test_memory_stays_bounded_however_often_the_same_keys_come_back() -> None:
+    distribution = KeyDistribution(WHOLE_SPACE, HALF_LIFE, max_keys=4)
+    items = [key(f"user-{i}") for i in range(6)]
+    for step in range(10_000):
+        distribution.observe(items[step % 6], 1.0 + step % 6, now_ms=step / 10)
+    assert len(distribution.weights(1000.0)) == 4
+    assert len(distribution._lightest) <= 4 * 4, "the heap of weights grew without bound"
+    kept = {position for position, _ in distribution.weights(1000.0)}
+    assert kept == {position_of(item) for item in items[2:]}, "the heaviest four are kept"
+
+
 def test_keys_outside_the_partition_are_refused() -> None:
     lower_half = KeyRange(0, KEY_SPACE // 2)
     outside = keys_within(KEY_SPACE // 2, KEY_SPACE, 1)[0]

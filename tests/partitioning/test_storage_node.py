@@ -36,11 +36,14 @@ from dynamo.partitioning.storage_node import (
     NodeConfig,
     StorageNode,
     Tagged,
+    growth_bound,
 )
 from dynamo.paxos import PaxosConfig
 from dynamo.paxos.operations import KV_TABLE, Add, Get, Ok, Put, Unavailable
-from dynamo.paxos.statemachine import WriteRecord
-from dynamo.storage.btree import BTree
+from dynamo.paxos.statemachine import Noop, WriteRecord
+from dynamo.storage.attributes import item_size
+from dynamo.storage.btree import BTree, Mutation
+from dynamo.storage.keys import item_key
 
 TABLE = KV_TABLE.tbl
 NODES = ("n1", "n2", "n3")
@@ -372,6 +375,32 @@ def test_a_partition_past_split_size_is_split_by_its_leaders_check() -> None:
     assert_children_hold_the_parents_halves(fleet, store.split.at)
     assert all(fleet.nodes[leader].store(c).btree.size(TABLE) <= config.split_size
                for c in ("p0", "p1"))
+
+
+def test_a_partition_far_below_split_size_is_not_counted_on_every_check() -> None:
+    """Counting a partition's bytes is a pass over its items: a node counts them only once
+    the bytes written since the last count could have taken it past the split size."""
+    config = NodeConfig(split_size=10_000, check_ms=200.0)
+    fleet, leader = running(keys=3, config=config)
+    node = fleet.nodes[leader]
+    fleet.advance(2 * config.check_ms)
+    counted = node.size_bound["p"]
+    assert counted == node.store("p").btree.size(TABLE)
+    for value in range(5):
+        assert fleet.forward(leader, "p", Put(f"k{value}", "x" * 10)) == Ok()
+        fleet.advance(config.check_ms)
+    grown = node.size_bound["p"] - counted
+    assert grown > 0, "the bound follows the writes"
+    assert node.size_bound["p"] >= node.store("p").btree.size(TABLE), "it is an upper bound"
+    assert node.store("p").split is None
+
+
+def test_the_growth_bound_counts_stored_items_and_gives_up_on_other_commands() -> None:
+    item = {"k": {"S": "a"}, "v": {"S": "b" * 20}}
+    put = WriteRecord((Mutation(KV_TABLE.tbl, item_key(KV_TABLE.key_schema, item), item),))
+    delete = WriteRecord((Mutation(KV_TABLE.tbl, item_key(KV_TABLE.key_schema, item), None),))
+    assert growth_bound([put, put, delete, Noop()]) == 2 * item_size(item)
+    assert growth_bound([put, SplitRecord(5, "p0", "p1", NODES)]) is None
 
 
 def test_a_node_restarted_after_the_split_but_before_hosting_the_children_makes_them() -> None:
