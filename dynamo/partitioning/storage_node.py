@@ -251,7 +251,8 @@ class StorageNode:
 
     def member_views(self) -> tuple[MemberView, ...]:
         """Each hosted replica's view, named by its partition: a group of its own (§3)."""
-        return tuple(replace(view, group=partition) for partition, replica in self.replicas.items()
+        return tuple(MemberView(partition, view.role, view.ballot, view.lease_until)
+                     for partition, replica in self.replicas.items()
                      for view in replica.member_views())
 
     def snapshot(self) -> dict[str, Any]:
