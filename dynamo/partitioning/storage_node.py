@@ -220,10 +220,12 @@ class StorageNode:
                 self.hosted.pop(record.partition, None)
             elif type(record) is Tagged:
                 tagged.setdefault(record.partition, []).append(record)
+        self.views: dict[PartitionId, MemberView] = {}
         for partition, hosted in self.hosted.items():
             own = [t.record for t in tagged.get(partition, ())
                    if t.incarnation == hosted.incarnation]
             self.replicas[partition] = self._open(hosted, own)
+            self._note_view(partition)
 
     @property
     def id(self) -> NodeId:
@@ -250,10 +252,16 @@ class StorageNode:
         return []
 
     def member_views(self) -> tuple[MemberView, ...]:
-        """Each hosted replica's view, named by its partition: a group of its own (§3)."""
-        return tuple(MemberView(partition, view.role, view.ballot, view.lease_until)
-                     for partition, replica in self.replicas.items()
-                     for view in replica.member_views())
+        """Each hosted replica's view, named by its partition: a group of its own (§3).
+
+        Kept from each replica's last step (`_wrap`): an event changes only the replica
+        it is handed to, and the simulator asks after every step.
+        """
+        return tuple(self.views.values())
+
+    def _note_view(self, partition: PartitionId) -> None:
+        (view,) = self.replicas[partition].member_views()
+        self.views[partition] = MemberView(partition, view.role, view.ballot, view.lease_until)
 
     def snapshot(self) -> dict[str, Any]:
         """Each hosted replica's view, by partition (what dashboards read)."""
@@ -419,6 +427,7 @@ class StorageNode:
 
     def _wrap(self, partition: PartitionId, effects: list[Effect]) -> list[Effect]:
         """A replica's effects, addressed and tagged with its partition, in order (rule 2)."""
+        self._note_view(partition)
         out: list[Effect] = []
         later: list[Effect] = []
         for effect in effects:
@@ -475,7 +484,7 @@ class StorageNode:
         starts with it; their timers fire on nothing."""
         effects: list[Effect] = []
         for partition in [p for p in self.hosted if p == root or not exact and p.startswith(root)]:
-            del self.hosted[partition], self.replicas[partition]
+            del self.hosted[partition], self.replicas[partition], self.views[partition]
             self.splitting.discard(partition)
             self.traffic.pop(partition, None)
             self.written.pop(partition, None)
