@@ -8,6 +8,12 @@ and the log; a read is strongly consistent (served by the leader under its
 lease) or eventually consistent (any replica, from what it has applied)
 [DG: HowItWorks.ReadConsistency].
 
+A write names the item collection limit it is planned under (`collection_limit`,
+DynamoDB's 10 GB unless the server was started with another, for tests). A
+Query or Scan of a *local* secondary index names it among its `arguments`: it
+is read in the table's own partitions. One of a *global* index names it as
+`index`: the cluster sends it to the index's partitions instead.
+
 The teaching shorthand `Put`, `Get`, `ConditionalPut` and `Delete` are the
 same requests on a one-attribute item (`{"k": key, "v": value}` in the
 group's built-in table `KV_TABLE`), with string answers: the simulator's
@@ -32,6 +38,7 @@ from dynamo.storage.attributes import Item
 from dynamo.storage.catalog import TableDefinition
 from dynamo.storage.errors import ConditionalCheckFailedException, DynamoError
 from dynamo.storage.expressions import CompiledRequest
+from dynamo.storage.indexes import ITEM_COLLECTION_LIMIT
 from dynamo.storage.keys import KeyAttribute, KeySchema
 
 # --- DynamoDB's item operations, as the leader plans them -------------------------
@@ -46,6 +53,7 @@ class PutItem:
     compiled: CompiledRequest | None = None
     return_values: str = "NONE"
     on_failure: str = "NONE"
+    collection_limit: int = ITEM_COLLECTION_LIMIT
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class UpdateItem:
     compiled: CompiledRequest | None = None
     return_values: str = "NONE"
     on_failure: str = "NONE"
+    collection_limit: int = ITEM_COLLECTION_LIMIT
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,7 @@ class DeleteItem:
     return_values: str = "NONE"
     on_failure: str = "NONE"
     service: str | None = None
+    collection_limit: int = ITEM_COLLECTION_LIMIT
 
 
 @dataclass(frozen=True)
@@ -95,20 +105,28 @@ class GetItem:
 
 @dataclass(frozen=True)
 class Query:
-    """Read one item collection, a sort-key range of it (`dynamo.storage.Table.query`)."""
+    """Read one item collection, a sort-key range of it (`dynamo.storage.Table.query`).
+
+    `index` names a global secondary index to read instead of the table.
+    """
 
     table: TableDefinition
     arguments: tuple[tuple[str, Any], ...]
     consistent: bool = False
+    index: str | None = None
 
 
 @dataclass(frozen=True)
 class Scan:
-    """Read every item of one scan segment (`dynamo.storage.Table.scan`)."""
+    """Read every item of one scan segment (`dynamo.storage.Table.scan`).
+
+    `index` names a global secondary index to read instead of the table.
+    """
 
     table: TableDefinition
     arguments: tuple[tuple[str, Any], ...]
     consistent: bool = False
+    index: str | None = None
 
 
 WRITES = (PutItem, UpdateItem, DeleteItem, DropItems)

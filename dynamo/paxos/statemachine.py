@@ -11,7 +11,9 @@ module is the two halves of that, for one replica:
   flight ahead of it (`InFlight`). The outcome is a `WriteRecord`, the
   after-images of the request's mutations (`dynamo.wal.records`' redo
   information), or a definite refusal (ConditionalCheckFailedException,
-  ValidationException) that never enters the log.
+  ValidationException) that never enters the log. A write's record holds the
+  item and, beside it, its secondary index entries and outbox rows
+  (`WritePlan.mutations`): they are replicated and applied as one.
 * **Applying, at every replica.** `apply(slot, command)` applies one chosen
   record to the layer-1 B-tree (SQLite) and records `slot` as the applied LSN
   in the same transaction: the paper's LSN *is* the log slot. Applying is
@@ -118,6 +120,11 @@ class InFlight:
         self.used[(tbl, key)] = item = entry[1]
         return item, 0 if item is None else item_size(item)
 
+    def collection_usage(self, tbl: str, key: EncodedKey) -> tuple[int, int]:
+        """An item collection's rows and bytes in `tbl`, as applied (an estimate:
+        the writes in flight are not counted, as DynamoDB's size is an estimate)."""
+        return self.btree.collection_usage(tbl, key)
+
     def add(self, slot: int, record: WriteRecord) -> None:
         """The record has taken `slot`: later plans see its after-images."""
         for change in record.changes:
@@ -172,9 +179,8 @@ class StorageReplica:
             # Refused on the strength of writes not chosen yet: the refusal is only true
             # if they are. A record with no changes checks that, in log order.
             return WriteRecord((), _expects(in_flight)), Rejected(error)
-        changes = () if plan.mutation is None else (plan.mutation,)
         service = request.service if type(request) is DeleteItem else None
-        return WriteRecord(changes, _expects(in_flight), service), Ok(plan)
+        return WriteRecord(plan.mutations, _expects(in_flight), service), Ok(plan)
 
     # --- applying (every replica) -------------------------------------------------
 
@@ -246,13 +252,14 @@ def plan_write(table: Table, request: Any) -> WritePlan:
     kind = type(request)
     if kind is PutItem:  # the API validated the item when it built the request
         return table.plan_put(request.item, request.compiled, request.return_values,
-                              request.on_failure, validated=True)
+                              request.on_failure, validated=True,
+                              collection_limit=request.collection_limit)
     if kind is UpdateItem:
         return table.plan_update(request.key, request.compiled, request.return_values,
-                                 request.on_failure)
+                                 request.on_failure, collection_limit=request.collection_limit)
     if kind is DeleteItem:
         return table.plan_delete(request.key, request.compiled, request.return_values,
-                                 request.on_failure)
+                                 request.on_failure, collection_limit=request.collection_limit)
     raise TypeError(f"not a write: {request!r}")
 
 

@@ -319,9 +319,22 @@ class BTree:
     # -- whole tables -------------------------------------------------------
 
     def drop_table(self, tbl: str) -> None:
-        """Delete every item of `tbl` (DeleteTable)."""
+        """Delete every item of `tbl`, and its secondary index entries (DeleteTable).
+
+        An index's entries are filed under `tbl#index` (`dynamo.storage.indexes`),
+        so one range of the primary key covers them all.
+        """
         with self.db.atomic():
-            self.conn.execute("DELETE FROM items WHERE tbl = ?", (tbl,))
+            self.conn.execute("DELETE FROM items WHERE tbl = ? OR (tbl >= ? AND tbl < ?)",
+                              (tbl, f"{tbl}#", f"{tbl}$"))  # '$' follows '#'
+
+    def collection_usage(self, tbl: str, key: EncodedKey) -> tuple[int, int]:
+        """(rows, bytes) stored in `tbl` under `key`'s partition key: one item collection's
+        share in `tbl`, read from the primary key's index, never by a table scan."""
+        row = self.conn.execute(
+            "SELECT count(*), total(size) FROM items WHERE tbl = ? AND h = ? AND pk = ?",
+            (tbl, key.hash, key.partition)).fetchone()
+        return int(row[0]), int(row[1])
 
     def count(self, tbl: str) -> int:
         """How many items `tbl` holds (DescribeTable's ItemCount)."""

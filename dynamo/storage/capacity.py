@@ -17,12 +17,16 @@ size). Admission control (paper §4.1-§4.2) spends exactly these units from
 its token buckets, which is why they are computed in one place.
 
 `ConsumedCapacity` is what a request reports back when the client sends
-`ReturnConsumedCapacity=TOTAL` or `INDEXES`.
+`ReturnConsumedCapacity=TOTAL` or `INDEXES`. A local secondary index shares
+its table's throughput, so its units are part of the table's `read`/`write`
+(admission control charges them to the table) and `local_indexes` only says
+how they divide; a global secondary index has throughput of its own, so its
+units (`global_indexes`) are added to the request's total, not the table's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 READ_UNIT_BYTES = 4096
@@ -63,35 +67,56 @@ class ConsumedCapacity:
     table: str
     read: float = 0
     write: float = 0
+    local_indexes: dict[str, float] = field(default_factory=dict)  # within read/write
+    global_indexes: dict[str, float] = field(default_factory=dict)  # beside them
 
     @property
     def total(self) -> float:
-        """All units, read and write together."""
-        return float(self.read + self.write)
+        """All units: the table's read and write, and every global index's."""
+        return float(self.read + self.write + sum(self.global_indexes.values()))
 
     def add(self, other: ConsumedCapacity) -> None:
         """Fold another charge on the same table into this one (batches, pages)."""
         self.read += other.read
         self.write += other.write
+        for mine, theirs in ((self.local_indexes, other.local_indexes),
+                             (self.global_indexes, other.global_indexes)):
+            for name, units in theirs.items():
+                mine[name] = mine.get(name, 0) + units
 
     def to_wire(self, mode: str) -> dict[str, Any] | None:
         """The `ConsumedCapacity` member of a response, for ReturnConsumedCapacity.
 
-        NONE (or no mode) reports nothing; TOTAL reports the table's units;
-        INDEXES adds the per-table breakdown under `Table` (the lab has no
-        secondary indexes yet, so the table carries every unit).
+        NONE (or no mode) reports nothing; TOTAL reports the request's units, a
+        write's global indexes' included; INDEXES adds the breakdown: the table's
+        own units under `Table`, each index's under `LocalSecondaryIndexes` /
+        `GlobalSecondaryIndexes`.
         """
         if mode not in ("TOTAL", "INDEXES"):
             return None
-        wire: dict[str, Any] = {"TableName": self.table, **self._units()}
+        indexed = sum(self.global_indexes.values())
+        # A global index's units are of the request's kind: a write's, or a read's of it.
+        read, write = ((self.read, self.write + indexed) if self.write
+                       else (self.read + indexed, 0))
+        wire: dict[str, Any] = {"TableName": self.table,
+                                **_wire_units(self.total, read, write)}
         if mode == "INDEXES":
-            wire["Table"] = self._units()
+            local = sum(self.local_indexes.values())
+            own = self.read + self.write - local
+            # What the table's own rows cost: the reads or writes less its local indexes'.
+            wire["Table"] = _wire_units(own, self.read and own, self.write and own)
+            for member, indexes in (("LocalSecondaryIndexes", self.local_indexes),
+                                    ("GlobalSecondaryIndexes", self.global_indexes)):
+                if indexes:
+                    wire[member] = {name: {"CapacityUnits": float(units)}
+                                    for name, units in indexes.items()}
         return wire
 
-    def _units(self) -> dict[str, float]:
-        units = {"CapacityUnits": self.total}
-        if self.read:
-            units["ReadCapacityUnits"] = float(self.read)
-        if self.write:
-            units["WriteCapacityUnits"] = float(self.write)
-        return units
+
+def _wire_units(total: float, read: float, write: float) -> dict[str, float]:
+    units = {"CapacityUnits": float(total)}
+    if read:
+        units["ReadCapacityUnits"] = float(read)
+    if write:
+        units["WriteCapacityUnits"] = float(write)
+    return units

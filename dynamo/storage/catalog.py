@@ -10,8 +10,10 @@ A definition is what DescribeTable reports about a table: its region and
 name, key schema and attribute definitions, billing mode and provisioned
 throughput, creation time, status and a unique table id; and its Time to Live
 attribute, when UpdateTimeToLive has enabled it (DescribeTimeToLive reports it).
-The engine below addresses a table's items by an opaque storage id,
-`TableDefinition.tbl` (e.g. "us-east-1/Music").
+A definition also lists the table's secondary indexes (`indexes`, see
+`dynamo.storage.indexes`). The engine below addresses a table's items by an
+opaque storage id, `TableDefinition.tbl` (e.g. "us-east-1/Music"), and an
+index's entries by `index_tbl` beside it.
 
 Definitions are stored as JSON. A member added later has a default, so a
 catalog written before it was added still reads (`from_json`).
@@ -28,6 +30,7 @@ import orjson
 
 from dynamo.storage.btree import BTree
 from dynamo.storage.errors import ResourceInUseException, ResourceNotFoundException
+from dynamo.storage.indexes import Projection, SecondaryIndex
 from dynamo.storage.keys import KeyAttribute, KeySchema
 
 PROVISIONED = "PROVISIONED"
@@ -40,6 +43,7 @@ class TableDefinition:
 
     `ttl_attribute` is the attribute Time to Live reads an item's expiry from
     (None: TTL is disabled; `dynamo.cluster.ttl` sweeps the tables that have one).
+    `indexes` are its local and global secondary indexes, in definition order.
     `extra` keeps the DescribeTable members the engine does not interpret
     (tags, stream specification, ...) for the layers above.
     """
@@ -55,6 +59,7 @@ class TableDefinition:
     status: str = "ACTIVE"
     table_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     ttl_attribute: str | None = None
+    indexes: list[SecondaryIndex] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -62,16 +67,26 @@ class TableDefinition:
         """The storage id the B-tree files this table's items under."""
         return f"{self.region}/{self.name}"
 
+    @property
+    def local_indexes(self) -> list[SecondaryIndex]:
+        """The local secondary indexes: kept in the base partition, in the item's write."""
+        return [index for index in self.indexes if not index.is_global]
+
+    @property
+    def global_indexes(self) -> list[SecondaryIndex]:
+        """The global secondary indexes: tables of their own, kept asynchronously."""
+        return [index for index in self.indexes if index.is_global]
+
+    def index(self, name: str) -> SecondaryIndex | None:
+        """The index of that name, or None."""
+        return next((index for index in self.indexes if index.name == name), None)
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the catalog's stored form)."""
-        sort = self.key_schema.sort
         return {
             "region": self.region,
             "name": self.name,
-            "key_schema": {
-                "partition": _attribute_json(self.key_schema.partition),
-                "sort": None if sort is None else _attribute_json(sort),
-            },
+            "key_schema": _schema_json(self.key_schema),
             "attribute_definitions": self.attribute_definitions,
             "billing_mode": self.billing_mode,
             "read_capacity": self.read_capacity,
@@ -80,24 +95,59 @@ class TableDefinition:
             "status": self.status,
             "table_id": self.table_id,
             "ttl_attribute": self.ttl_attribute,
+            "indexes": [_index_json(index) for index in self.indexes],
             "extra": self.extra,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TableDefinition:
         """The inverse of `to_json` (members missing from older catalogs take their defaults)."""
-        schema = data["key_schema"]
-        sort = schema["sort"]
         fields = dict(data)
-        fields["key_schema"] = KeySchema(
-            KeyAttribute(**schema["partition"]),
-            None if sort is None else KeyAttribute(**sort),
-        )
+        fields["key_schema"] = _schema_from_json(data["key_schema"])
+        fields["indexes"] = [_index_from_json(index) for index in data.get("indexes", [])]
         return cls(**fields)
+
+
+def _schema_json(schema: KeySchema) -> dict[str, Any]:
+    sort = schema.sort
+    return {
+        "partition": _attribute_json(schema.partition),
+        "sort": None if sort is None else _attribute_json(sort),
+    }
+
+
+def _schema_from_json(data: dict[str, Any]) -> KeySchema:
+    sort = data["sort"]
+    return KeySchema(KeyAttribute(**data["partition"]),
+                     None if sort is None else KeyAttribute(**sort))
 
 
 def _attribute_json(attribute: KeyAttribute) -> dict[str, str]:
     return {"name": attribute.name, "type": attribute.type}
+
+
+def _index_json(index: SecondaryIndex) -> dict[str, Any]:
+    return {
+        "name": index.name,
+        "key_schema": _schema_json(index.key_schema),
+        "projection": {"type": index.projection.type,
+                       "non_key_attributes": list(index.projection.non_key_attributes)},
+        "is_global": index.is_global,
+        "read_capacity": index.read_capacity,
+        "write_capacity": index.write_capacity,
+        "status": index.status,
+        "backfilling": index.backfilling,
+        "index_id": index.index_id,
+    }
+
+
+def _index_from_json(data: dict[str, Any]) -> SecondaryIndex:
+    fields = dict(data)
+    fields["key_schema"] = _schema_from_json(data["key_schema"])
+    projection = data["projection"]
+    fields["projection"] = Projection(projection["type"],
+                                      tuple(projection["non_key_attributes"]))
+    return SecondaryIndex(**fields)
 
 
 class Catalog:
@@ -151,7 +201,7 @@ class Catalog:
         self._tables.upsert(_row(definition), pk=("region", "name"))  # type: ignore[union-attr]
 
     def delete(self, region: str, name: str) -> TableDefinition:
-        """Remove a table and all its items in one transaction (DeleteTable).
+        """Remove a table, its items and its index entries in one transaction (DeleteTable).
 
         Returns the definition as it was.
 
@@ -160,7 +210,7 @@ class Catalog:
         """
         definition = self._require(region, name)
         with self.btree.db.atomic():
-            self.btree.drop_table(definition.tbl)
+            self.btree.drop_table(definition.tbl)  # with its index entries
             self.btree.conn.execute(
                 "DELETE FROM tables WHERE region = ? AND name = ?", (region, name))
         return definition

@@ -132,3 +132,36 @@ class InternalServerError(DynamoError):
 
     status = 500
     retryable = True
+
+
+class TransactionCanceledException(DynamoError):
+    """A transaction was cancelled: nothing of it happened.
+
+    `reasons` says why, one per action in request order, in wire form
+    (`{"Code": "ConditionalCheckFailed", "Message": ..., "Item": ...}`;
+    `{"Code": "None"}` for an action that was not the cause).
+    """
+
+    def __init__(self, message: str, reasons: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.reasons = reasons or []
+
+    @classmethod
+    def for_reasons(cls, reasons: list[dict[str, Any]]) -> TransactionCanceledException:
+        """The error with DynamoDB's message, which lists the reasons' codes."""
+        codes = ", ".join(str(reason["Code"]) for reason in reasons)
+        return cls("Transaction cancelled, please refer cancellation reasons for specific "
+                   f"reasons [{codes}]", reasons)
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["CancellationReasons"] = self.reasons
+        return body
+
+
+class TransactionInProgressException(DynamoError):
+    """A TransactWriteItems with the same ClientRequestToken is still running."""
+
+
+class IdempotentParameterMismatchException(DynamoError):
+    """A ClientRequestToken was used again, within 10 minutes, for another request."""

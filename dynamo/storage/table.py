@@ -28,6 +28,13 @@ The rules, from the Developer Guide and the API Reference:
    a page that stops exactly at the end still carries a LastEvaluatedKey and
    the next page is empty. The filter runs after: a page may hold fewer items
    than it evaluated, even none.
+6. **Secondary indexes** (`dynamo.storage.indexes`). A write's plan carries,
+   beside the item, the entries of the table's local indexes and the outbox
+   rows of its global ones (`WritePlan.index_changes`), so the item and its
+   entries change in one log record and one SQLite transaction. Writing to a
+   local index costs write units on the table, entry by entry. A Query or Scan
+   with `index` reads a local index's entries instead of the items, and fetches
+   from the items what the index does not project, charging for both.
 """
 
 from __future__ import annotations
@@ -36,7 +43,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dynamo.storage.attributes import Item, item_size, validate_item, validate_value
+from dynamo.storage import outbox
+from dynamo.storage.attributes import Item, item_size, type_of, validate_item, validate_value
 from dynamo.storage.btree import BTree, Entry, Mutation, segment_of
 from dynamo.storage.capacity import (
     ConsumedCapacity,
@@ -45,7 +53,11 @@ from dynamo.storage.capacity import (
     write_units,
 )
 from dynamo.storage.catalog import TableDefinition
-from dynamo.storage.errors import ConditionalCheckFailedException, ValidationException
+from dynamo.storage.errors import (
+    ConditionalCheckFailedException,
+    ItemCollectionSizeLimitExceededException,
+    ValidationException,
+)
 from dynamo.storage.expressions import (
     CompiledRequest,
     Condition,
@@ -55,7 +67,22 @@ from dynamo.storage.expressions import (
     evaluate,
     project,
 )
+from dynamo.storage.expressions.checks import condition_paths
 from dynamo.storage.expressions.update import creates_item
+from dynamo.storage.indexes import (
+    ALL,
+    ENTRY_OVERHEAD,
+    INCLUDE,
+    ITEM_COLLECTION_LIMIT,
+    SecondaryIndex,
+    check_index_keys,
+    entry_changes,
+    entry_key,
+    entry_size,
+    index_tbl,
+    projected,
+    sort_bounds,
+)
 from dynamo.storage.keys import (
     EncodedKey,
     KeySchema,
@@ -73,6 +100,8 @@ RETURN_VALUES = ("ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW")
 SELECT_VALUES = ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES")
 UPDATE_TOO_LARGE = "Item size to update has exceeded the maximum allowed size"
 SHAPE_ERROR = "1 validation error detected: "
+COLLECTION_TOO_LARGE = "Item collection size limit exceeded"
+START_KEY_INVALID = "The provided starting key is invalid"
 
 
 @dataclass(frozen=True)
@@ -81,11 +110,22 @@ class WritePlan:
 
     `mutation` is None when there is nothing to change (deleting a missing
     item); `attributes` is what ReturnValues asked for (None: nothing).
+    `index_changes` are the index entries and outbox rows that change with the
+    item; `collection_size` is the size in bytes of the item's collection after
+    the write, for a table with local indexes (ReturnItemCollectionMetrics).
     """
 
     mutation: Mutation | None
     attributes: Item | None
     capacity: ConsumedCapacity
+    index_changes: tuple[Mutation, ...] = ()
+    collection_size: int | None = None
+
+    @property
+    def mutations(self) -> tuple[Mutation, ...]:
+        """Every change of the write, applied together: the item, then its index rows."""
+        return self.index_changes if self.mutation is None else (
+            self.mutation, *self.index_changes)
 
 
 @dataclass
@@ -114,27 +154,33 @@ class Table:
     # --8<-- [start:plan-put]
     def plan_put(self, item: Item, compiled: CompiledRequest | None = None,
                  return_values: str = "NONE", return_on_ccf: str = "NONE", *,
-                 validated: bool = False) -> WritePlan:
+                 validated: bool = False,
+                 collection_limit: int = ITEM_COLLECTION_LIMIT) -> WritePlan:
         """Plan a PutItem: replace the whole item stored under `item`'s key.
 
         `validated`: the caller has already passed `item` through `validate_item`
         (the API does, before it looks the table up), so it is not checked twice.
+        `collection_limit`: the largest item collection a table with local
+        indexes may grow to (DynamoDB's 10 GB; tests set a few KB).
         """
         check_put_delete_return_values(return_values)
         _check_return_on_ccf(return_on_ccf)
         if not validated:
             item = validate_item(item)
         key = item_key(self.schema, item)
+        self._check_index_keys(item)
         old, old_size = self.btree.get_with_size(self.tbl, key)
         size = item_size(item)
         capacity = ConsumedCapacity(self.definition.name, write=write_units(max(old_size, size)))
         self._check_condition(compiled, old, return_on_ccf, capacity)
         attributes = old if return_values == "ALL_OLD" else None
-        return WritePlan(Mutation(self.tbl, key, item, size), attributes, capacity)
+        return self._with_indexes(WritePlan(Mutation(self.tbl, key, item, size), attributes,
+                                            capacity), old, collection_limit)
     # --8<-- [end:plan-put]
 
     def plan_update(self, key: Item, compiled: CompiledRequest | None = None,
-                    return_values: str = "NONE", return_on_ccf: str = "NONE") -> WritePlan:
+                    return_values: str = "NONE", return_on_ccf: str = "NONE", *,
+                    collection_limit: int = ITEM_COLLECTION_LIMIT) -> WritePlan:
         """Plan an UpdateItem: edit the item in place, creating it if missing."""
         _check_enum(return_values, "returnValues", RETURN_VALUES)
         _check_return_on_ccf(return_on_ccf)
@@ -148,12 +194,15 @@ class Table:
             # Only REMOVE / DELETE, and nothing to act on: no item is created.
             return WritePlan(None, None, self._write_capacity(None, None))
         new, changed = self._updated(encoded, old, compiled)
+        self._check_index_keys(new)
         attributes = _update_return_values(return_values, old, new, changed)
         capacity = self._write_capacity(old, new)
-        return WritePlan(Mutation(self.tbl, encoded, new), attributes, capacity)
+        return self._with_indexes(WritePlan(Mutation(self.tbl, encoded, new), attributes,
+                                            capacity), old, collection_limit)
 
     def plan_delete(self, key: Item, compiled: CompiledRequest | None = None,
-                    return_values: str = "NONE", return_on_ccf: str = "NONE") -> WritePlan:
+                    return_values: str = "NONE", return_on_ccf: str = "NONE", *,
+                    collection_limit: int = ITEM_COLLECTION_LIMIT) -> WritePlan:
         """Plan a DeleteItem; deleting a missing item changes nothing but still costs."""
         check_put_delete_return_values(return_values)
         _check_return_on_ccf(return_on_ccf)
@@ -163,13 +212,13 @@ class Table:
         self._check_condition(compiled, old, return_on_ccf, capacity)
         mutation = None if old is None else Mutation(self.tbl, encoded, None)
         attributes = old if return_values == "ALL_OLD" else None
-        return WritePlan(mutation, attributes, capacity)
+        return self._with_indexes(WritePlan(mutation, attributes, capacity), old,
+                                  collection_limit)
 
     def commit(self, plan: WritePlan, lsn: int | None = None) -> None:
-        """Apply a plan's mutation to the B-tree (recording `lsn` with it)."""
-        mutations = [] if plan.mutation is None else [plan.mutation]
-        if mutations or lsn is not None:
-            self.btree.apply(mutations, lsn)
+        """Apply a plan's mutations to the B-tree in one transaction (recording `lsn`)."""
+        if plan.mutations or lsn is not None:
+            self.btree.apply(plan.mutations, lsn)
 
     def put_item(self, item: Item, compiled: CompiledRequest | None = None,
                  return_values: str = "NONE", return_on_ccf: str = "NONE") -> WritePlan:
@@ -213,31 +262,41 @@ class Table:
     def query(self, key_range: KeyRange, forward: bool = True, limit: int | None = None,
               exclusive_start_key: Item | None = None, filter: Condition | None = None,
               projection: Sequence[Path] | None = None, select: str | None = None,
-              consistent: bool = False) -> Page:
-        """Query: one item collection, a sort-key range of it, in order (§1)."""
-        select = _check_select(select, projection, SHAPE_ERROR)
+              consistent: bool = False, index: str | None = None) -> Page:
+        """Query: one item collection, a sort-key range of it, in order (§1).
+
+        With `index`, the collection's entries in a local index, in the order
+        of the index's sort key.
+        """
+        source = self._source(index)
+        select = _check_select(select, projection, SHAPE_ERROR, source.index)
         _check_limit(limit)
         partition = encode_value(key_range.partition_value)
-        low, low_inclusive, high, high_inclusive = key_range.bounds(self.schema)
+        bounds = key_range.bounds(source.schema)
         start = None
         if exclusive_start_key is not None:
-            start = self._query_start(exclusive_start_key, partition,
-                                      (low, low_inclusive, high, high_inclusive))
-        entries = self.btree.range(self.tbl, partition, low=low, low_inclusive=low_inclusive,
+            start = self._query_start(exclusive_start_key, partition, bounds, source)
+        if source.index is not None:
+            bounds = sort_bounds(*bounds)
+        low, low_inclusive, high, high_inclusive = bounds
+        entries = self.btree.range(source.tbl, partition, low=low, low_inclusive=low_inclusive,
                                    high=high, high_inclusive=high_inclusive,
                                    forward=forward, start_after=start)
-        return self._page(entries, limit, filter, projection, select, consistent)
+        return self._page(entries, limit, filter, projection, select, consistent, source)
 
     def scan(self, segment: int = 0, total_segments: int = 1, limit: int | None = None,
              exclusive_start_key: Item | None = None, filter: Condition | None = None,
              projection: Sequence[Path] | None = None, select: str | None = None,
-             consistent: bool = False, max_bytes: int = MAX_PAGE_BYTES) -> Page:
+             consistent: bool = False, max_bytes: int = MAX_PAGE_BYTES,
+             index: str | None = None) -> Page:
         """Scan: every item, in hash order, one segment of a parallel scan (§3).
 
         `max_bytes` is what is left of the page's 1 MB when a Scan goes on from an
-        earlier partition's items (`dynamo.partitioning.router`).
+        earlier partition's items (`dynamo.partitioning.router`). With `index`,
+        every entry of a local index instead.
         """
-        select = _check_select(select, projection, "")
+        source = self._source(index)
+        select = _check_select(select, projection, "", source.index)
         _check_limit(limit)
         if not 0 <= segment < total_segments:
             raise ValidationException(
@@ -246,9 +305,10 @@ class Table:
                 f"{total_segments}")
         start = None
         if exclusive_start_key is not None:
-            start = self._scan_start(exclusive_start_key, segment, total_segments)
-        entries = self.btree.scan(self.tbl, segment, total_segments, start_after=start)
-        return self._page(entries, limit, filter, projection, select, consistent, max_bytes)
+            start = self._scan_start(exclusive_start_key, segment, total_segments, source)
+        entries = self.btree.scan(source.tbl, segment, total_segments, start_after=start)
+        return self._page(entries, limit, filter, projection, select, consistent, source,
+                          max_bytes)
 
     # -- helpers ----------------------------------------------------------------
 
@@ -275,6 +335,76 @@ class Table:
         size = max(0 if old is None else item_size(old), 0 if new is None else item_size(new))
         return ConsumedCapacity(self.definition.name, write=write_units(size))
 
+    def _check_index_keys(self, item: Item) -> None:
+        for index in self.definition.indexes:
+            check_index_keys(index, item)
+
+    def _with_indexes(self, plan: WritePlan, old: Item | None, collection_limit: int) -> WritePlan:
+        """The plan with its index changes, their write units, and its collection's size.
+
+        Each index entry written or deleted costs write units by its size
+        (Developer Guide, "Provisioned throughput considerations for Local
+        Secondary Indexes", "... for Global Secondary Indexes"): one write for a
+        new entry or a deleted one, two when its key moves. A local index's are
+        the table's; a global index's are its own (`global_indexes`), charged to
+        it by admission control, while its changes go to the outbox.
+        """
+        if plan.mutation is None or not self.definition.indexes:
+            return plan
+        key, new = plan.mutation.key, plan.mutation.item
+        changes: list[Mutation] = []
+        capacity = plan.capacity
+        for index in self.definition.indexes:
+            entries = entry_changes(self.tbl, self.schema, index, old, new)
+            if not entries or index.status == "DELETING":
+                continue
+            units = sum(write_units(entry_size(change.item if change.item is not None
+                                               else projected(self.schema, index, old or {})))
+                        for change in entries)
+            if index.is_global:
+                capacity.global_indexes[index.name] = units
+                continue
+            capacity.local_indexes[index.name] = units
+            capacity.write += units
+            changes += entries
+        if self.definition.global_indexes:
+            changes += outbox.changes(self.btree, self.definition, key, old, new)
+        size = None
+        if self.definition.local_indexes:
+            size = self._collection_after(key, old, new, collection_limit)
+        return WritePlan(plan.mutation, plan.attributes, capacity, tuple(changes), size)
+
+    def _collection_after(self, key: EncodedKey, old: Item | None, new: Item | None,
+                          limit: int) -> int:
+        """The size of `key`'s item collection once `old` is replaced by `new`.
+
+        A write that would grow the collection past `limit` is refused; one that
+        shrinks it never is, so an over-full collection can always be trimmed.
+        Writes still in flight at a leader are not counted: like DynamoDB's, the
+        size is an estimate.
+
+        Raises:
+            ItemCollectionSizeLimitExceededException: the collection would grow past `limit`.
+        """
+        before = self.btree.collection_usage(self.tbl, key)[1]
+        for index in self.definition.local_indexes:
+            rows, size = self.btree.collection_usage(index_tbl(self.tbl, index), key)
+            before += size + rows * ENTRY_OVERHEAD
+        after = before - self._footprint(old) + self._footprint(new)
+        if after > limit and after > before:
+            raise ItemCollectionSizeLimitExceededException(COLLECTION_TOO_LARGE)
+        return after
+
+    def _footprint(self, item: Item | None) -> int:
+        """What one item takes of its collection: itself and its local index entries."""
+        if item is None:
+            return 0
+        size = item_size(item)
+        for index in self.definition.local_indexes:
+            if entry_key(self.schema, index, item) is not None:
+                size += entry_size(projected(self.schema, index, item))
+        return size
+
     def _check_condition(self, compiled: CompiledRequest | None, old: Item | None,
                          return_on_ccf: str, capacity: ConsumedCapacity) -> None:
         if compiled is None or compiled.condition is None:
@@ -285,31 +415,69 @@ class Table:
         raise ConditionalCheckFailedException(
             item=old if return_on_ccf == "ALL_OLD" else None, capacity=capacity)
 
+    def _source(self, index: str | None) -> _Source:
+        """Where a Query or Scan reads: the items, or one local index's entries."""
+        if index is None:
+            return _Source(self.tbl, self.schema, self.schema.names)
+        found = self.definition.index(index)
+        if found is None or found.is_global:
+            raise ValidationException(f"The table does not have the specified index: {index}")
+        names = tuple(dict.fromkeys((*self.schema.names, *found.key_schema.names)))
+        return _Source(index_tbl(self.tbl, found), found.key_schema, names, found)
+
+    def _start_key(self, start: Item, source: _Source) -> EncodedKey:
+        """An ExclusiveStartKey, checked and encoded as the source's B-tree key.
+
+        An index's start key holds the index's keys and the table's (what its
+        LastEvaluatedKey gave), each of the right type.
+        """
+        index = source.index
+        if index is None:
+            return request_key(self.schema, start)
+        if not isinstance(start, dict) or set(start) != set(source.key_names):
+            raise ValidationException(START_KEY_INVALID)
+        for attribute in (index.key_schema.partition, index.key_schema.sort):
+            if attribute is not None and type_of(start[attribute.name]) != attribute.type:
+                raise ValidationException(START_KEY_INVALID)
+        try:
+            request_key(self.schema, {name: start[name] for name in self.schema.names})
+        except ValidationException as error:
+            raise ValidationException(f"{START_KEY_INVALID}: {error.message}") from None
+        key = entry_key(self.schema, index, start)
+        assert key is not None  # every key attribute is there, with its type
+        return key
+
     def _query_start(self, start: Item, partition: bytes,
-                     bounds: tuple[bytes | None, bool, bytes | None, bool]) -> EncodedKey:
+                     bounds: tuple[bytes | None, bool, bytes | None, bool],
+                     source: _Source) -> EncodedKey:
         """Check a Query's ExclusiveStartKey and encode it."""
         start = _validated_values(start)  # a bad value is reported as itself
         try:
-            key = request_key(self.schema, start)
-        except ValidationException:
-            raise ValidationException("The provided starting key is invalid") from None
+            key = self._start_key(start, source)
+        except ValidationException as error:
+            if source.index is not None:
+                raise
+            raise ValidationException(START_KEY_INVALID) from error
         if key.partition != partition:
             raise ValidationException(
                 "The provided starting key is outside query boundaries based on provided "
                 "conditions")
-        if not _within(key.sort, bounds):
+        sort = source.schema.sort
+        if sort is not None and not _within(encode_value(start[sort.name]), bounds):
             raise ValidationException(
                 "The provided starting key does not match the range key predicate")
         return key
 
-    def _scan_start(self, start: Item, segment: int, total_segments: int) -> EncodedKey:
+    def _scan_start(self, start: Item, segment: int, total_segments: int,
+                    source: _Source) -> EncodedKey:
         """Check a Scan's ExclusiveStartKey and encode it."""
         start = _validated_values(start)
         try:
-            key = request_key(self.schema, start)
+            key = self._start_key(start, source)
         except ValidationException as error:
-            raise ValidationException(
-                f"The provided starting key is invalid: {error.message}") from None
+            if source.index is not None:
+                raise
+            raise ValidationException(f"{START_KEY_INVALID}: {error.message}") from None
         if segment_of(key.hash, total_segments) != segment:
             raise ValidationException(
                 "The provided Exclusive start key does not map to the provided Segment and "
@@ -318,27 +486,77 @@ class Table:
 
     def _page(self, entries: Iterable[Entry], limit: int | None, filter: Condition | None,
               projection: Sequence[Path] | None, select: str, consistent: bool,
-              max_bytes: int = MAX_PAGE_BYTES) -> Page:
-        """Evaluate items until Limit or 1 MB; filter and project what passed."""
+              source: _Source, max_bytes: int = MAX_PAGE_BYTES) -> Page:
+        """Evaluate items until Limit or 1 MB; filter and project what passed.
+
+        Reading a local index, an entry that lacks attributes the request needs
+        is replaced by its item, fetched from the table at the price of reading
+        it (Developer Guide, "Local secondary indexes: attribute projections").
+        """
+        fetch = source.fetches(select, projection, filter)
         items: list[Item] = []
         count = scanned = total_bytes = 0
+        fetched_units = 0.0
         last: Entry | None = None
         stopped = False
         for entry in entries:
             scanned += 1
             total_bytes += entry.size
             last = entry
-            if filter is None or evaluate(filter, entry.item):
+            item = entry.item
+            if fetch:
+                item, units = self._fetch(item, consistent)
+                fetched_units += units
+            if filter is None or evaluate(filter, item):
                 count += 1
-                if select != "COUNT":
-                    items.append(project(entry.item, projection) if projection else entry.item)
+                if select == "ALL_PROJECTED_ATTRIBUTES":
+                    items.append(entry.item)  # fetched for the filter alone
+                elif select != "COUNT":
+                    items.append(project(item, projection) if projection else item)
             if scanned == limit or total_bytes >= max_bytes:
                 stopped = True
                 break
-        last_key = key_attributes(self.schema, last.item) if stopped and last else None
-        capacity = ConsumedCapacity(self.definition.name,
-                                    read=page_read_units(total_bytes, consistent))
+        last_key = ({name: last.item[name] for name in source.key_names}
+                    if stopped and last else None)
+        units = page_read_units(total_bytes, consistent)
+        capacity = ConsumedCapacity(self.definition.name, read=units + fetched_units)
+        if source.index is not None:
+            capacity.local_indexes[source.index.name] = units
         return Page(items, count, scanned, last_key, capacity, total_bytes)
+
+    def _fetch(self, entry_item: Item, consistent: bool) -> tuple[Item, float]:
+        """An index entry's whole item from the table, and what reading it cost."""
+        key = request_key(self.schema, key_attributes(self.schema, entry_item))
+        item, size = self.btree.get_with_size(self.tbl, key)
+        return (entry_item if item is None else item), read_units(size, consistent)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What a Query or Scan reads: the table's items, or one local index's entries.
+
+    `schema` is the key the reads are ordered by; `key_names` are the attributes
+    of a LastEvaluatedKey (an index's keys and the table's).
+    """
+
+    tbl: str
+    schema: KeySchema
+    key_names: tuple[str, ...]
+    index: SecondaryIndex | None = None
+
+    def fetches(self, select: str, projection: Sequence[Path] | None,
+                filter: Condition | None) -> bool:
+        """Whether the request needs attributes the index does not hold."""
+        index = self.index
+        if index is None or index.projection.type == ALL:
+            return False
+        if select == "ALL_ATTRIBUTES":
+            return True
+        held = set(self.key_names)
+        if index.projection.type == INCLUDE:
+            held.update(index.projection.non_key_attributes)
+        paths = [*(projection or ()), *(() if filter is None else condition_paths(filter))]
+        return any(path[0] not in held for path in paths)
 
 
 def _request_key(schema: KeySchema, key: Any) -> EncodedKey:
@@ -399,25 +617,29 @@ def _check_limit(limit: int | None) -> None:
             "Member must have value greater than or equal to 1")
 
 
-def _check_select(select: str | None, projection: Sequence[Path] | None, prefix: str) -> str:
+def _check_select(select: str | None, projection: Sequence[Path] | None, prefix: str,
+                  index: SecondaryIndex | None = None) -> str:
     """Check Select against the projection; return the Select in force.
 
     Query's messages carry Coral's "1 validation error detected: " prefix and
     Scan's do not (as DynamoDB answers). The wording names
     ProjectionExpression; a request that used the legacy AttributesToGet is
-    checked by the API, which knows which one it was given.
+    checked by the API, which knows which one it was given. Reading an index,
+    the default is the attributes the index projects.
     """
     if select is None:
-        return "SPECIFIC_ATTRIBUTES" if projection else "ALL_ATTRIBUTES"
+        if projection:
+            return "SPECIFIC_ATTRIBUTES"
+        return "ALL_ATTRIBUTES" if index is None else "ALL_PROJECTED_ATTRIBUTES"
     _check_enum(select, "select", SELECT_VALUES)
-    if select == "ALL_PROJECTED_ATTRIBUTES":
+    if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
         raise ValidationException(
             prefix + "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
     if select == "SPECIFIC_ATTRIBUTES" and not projection:
         raise ValidationException(
             prefix + "Must specify the AttributesToGet or ProjectionExpression when choosing "
             "to get SPECIFIC_ATTRIBUTES")
-    if projection and select in ("ALL_ATTRIBUTES", "COUNT"):
+    if projection and select in ("ALL_ATTRIBUTES", "COUNT", "ALL_PROJECTED_ATTRIBUTES"):
         what = "only the Count" if select == "COUNT" else select
         raise ValidationException(
             prefix + f"Cannot specify the ProjectionExpression when choosing to get {what}")
