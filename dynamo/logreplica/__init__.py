@@ -22,7 +22,9 @@ specification:
   L3 (never leads)  A log replica never asks for a pre-vote, never runs phase
      1, ignores `TimeoutNow` and is never chosen as a handoff successor. It
      does answer `Prepare`, `PreVote` and heartbeats (it grants leases) like
-     any acceptor.
+     any acceptor. A replica that was away while the group made it a log
+     replica, and stands as the full replica it remembers being, stands down
+     when the promises' snapshot shows its role (healing.py).
   L4 (never serves)  A log replica answers every client request with
      `NotLeader(hint)`: it has no B-tree to read and never holds a lease.
   L5 (applies nothing)  It persists accepted entries and learns which are
@@ -47,16 +49,21 @@ Healing (healing.py at the leader, autoadmin.py beside the group):
   H2 (log replica)  While unresponsive full members outnumber the live log
      replicas and no membership change is in flight, the leader proposes
      `AddMember(spare, "log")`, the spare in a zone with no live member of
-     the group (placement.py). Announced: "replica_unresponsive",
-     "log_replica_added".
+     the group (placement.py), and not one seen silent lately, once the
+     spare has answered that it is there (`StandIn`, `StandingBy`): a member
+     added on a dead node would leave the group a failure from no quorum.
+     Announced: "replica_unresponsive", "log_replica_added".
   H3 (replacement)  Autoadmin polls the leader (`StatusRequest`,
      `GroupStatus`). While a full member is unresponsive and fewer than
      `replicas` full members are live, it asks for a full replica on a spare
-     in a zone with no live full member; the leader ships the new member a
-     copy of its B-tree and the log tail. Announced: "replacement_added".
+     in a zone with no live full member (or, with none, on any healthy
+     spare: placement.py's P5); the leader ships the new member a copy of
+     its B-tree and the log tail. It waits for H2 first only while a spare
+     can take the log replica. Announced: "replacement_added".
   H4 (retirement)  Once `replicas` live full members have caught up, it
      removes the unresponsive full members, then the log replicas, one change
-     at a time. Announced: "member_removed", and "healed" once the group is
+     at a time. Announced: "member_removed" (a full member),
+     "log_replica_removed", and "healed" once the group is
      `replicas` full members again. An unresponsive log replica is removed
      first of all, so that the leader may add another.
 

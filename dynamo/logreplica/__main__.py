@@ -3,9 +3,9 @@
 Three replicas of one partition in three zones (az1, az2, az3), six spare
 storage nodes (two per zone) and autoadmin run in the deterministic
 simulator, with a client writing. One replica crashes and stays down. The
-story printed is §5.1's: the leader notices the silent replica, adds a log
-replica on a spare in the lost replica's zone (the write quorum is durable
-again), autoadmin adds a full replacement that copies the leader's B-tree and
+story printed is §5.1's: the leader notices the silent replica, asks a spare
+in the lost replica's zone whether it is there and adds it as a log replica
+(the write quorum is durable again), autoadmin adds a full replacement that copies the leader's B-tree and
 the log tail, then removes the dead replica and the log replica. Every
 acknowledged write is then read back from every member. The same seed prints
 the same story.
@@ -63,8 +63,9 @@ def story(sim: Simulator, lost: str = "n2") -> list[tuple[float, str]]:
             lines.append((at, f"{node} is elected leader in ballot {d['ballot']}"))
         elif announce.kind == "replica_unresponsive":
             lines.append((at, f"{node}, the leader, has not heard {d['replica']} ({d['zone']}) "
-                              f"for 10 heartbeats: it proposes a log replica on "
-                              f"{d['log_replica']} ({d['log_replica_zone']})"))
+                              f"for 10 heartbeats; spare {d['log_replica']} "
+                              f"({d['log_replica_zone']}) answers that it can stand in: "
+                              f"it proposes a log replica on {d['log_replica']}"))
         elif announce.kind == "log_replica_added":
             members = d["members"]
             live = [m for m in members if sim.nodes.get(m) is not None]
@@ -75,7 +76,7 @@ def story(sim: Simulator, lost: str = "n2") -> list[tuple[float, str]]:
             lines.append((at, f"autoadmin's full replacement {d['replica']} ({zone[d['replica']]})"
                               " joins; the leader ships it a snapshot of its B-tree and the "
                               "log tail"))
-        elif announce.kind == "member_removed":
+        elif announce.kind in ("member_removed", "log_replica_removed"):
             lines.append((at, f"{d['replica']} leaves the group: members {', '.join(d['members'])}"
                               f"; log replicas: {', '.join(d['log_members']) or 'none'}"))
         elif announce.kind == "healed":

@@ -13,8 +13,14 @@ Deciding from the leader's current state, and from nothing autoadmin
 remembers, keeps it simple and safe to restart: a lost message, a new
 leader or an autoadmin crash costs one poll, and a change already made is
 not asked for again because the state shows it. The only memory it keeps
-is which nodes it has seen unresponsive, so that it never places a
-replacement on one.
+is which nodes it has seen unresponsive lately (`suspect_ms`), so that it
+places no replacement on one.
+
+Two cases the rules H3 and H4 leave open, decided here: when no spare can
+take a log replica (its zone's spares are down or taken), autoadmin does not
+wait for one but builds the full replacement at once; and when no zone
+lacks a live full member, the replacement goes to any healthy spare
+(placement.py, P5).
 
 The new full replica is built by the group itself: the leader sends it a
 copy of its B-tree (`InstallSnapshot`, the "snapshot") and then the log
@@ -37,9 +43,9 @@ from dynamo.contract import (
     Start,
     TimerFired,
 )
-from dynamo.logreplica.healing import HealingConfig
+from dynamo.logreplica.healing import HealingConfig, still_suspected
 from dynamo.logreplica.messages import GroupStatus, Reconfigure, StatusRequest
-from dynamo.logreplica.placement import choose_spare
+from dynamo.logreplica.placement import choose_any_spare, choose_spare
 from dynamo.paxos.membership import AddMember, MembershipChange, RemoveMember
 
 
@@ -58,11 +64,14 @@ def next_change(status: GroupStatus, config: HealingConfig,
     if dead_logs:  # the leader may then put a live log replica in its place
         return RemoveMember(dead_logs[0])
     live_logs = [m for m in status.log_members if m not in silent]
-    if config.log_replicas and dead_full and len(live_logs) < len(dead_full):
+    unhealthy = {*silent, *suspected}
+    if (config.log_replicas and dead_full and len(live_logs) < len(dead_full)
+            and choose_spare(config.zones, status.members, unhealthy, logs) is not None):
         return None  # H2 first: the leader restores the write quorum with a log replica
     if dead_full and len(live_full) < config.replicas:
-        spare = choose_spare(config.zones, status.members, {*silent, *suspected}, logs,
-                             for_log_replica=False)
+        spare = (choose_spare(config.zones, status.members, unhealthy, logs,
+                              for_log_replica=False)
+                 or choose_any_spare(config.zones, status.members, unhealthy))
         return AddMember(spare) if spare is not None else None
     if len(caught_up) < config.replicas:
         return None  # the replacement is still copying the B-tree and the log tail
@@ -80,7 +89,7 @@ class AutoAdmin:
         self._id = id
         self.config = config
         self.poll_ms = poll_ms
-        self.suspected: set[NodeId] = set()
+        self.seen_silent: dict[NodeId, float] = {}  # when each was last silent (suspect_ms)
         self.asked: MembershipChange | None = None
         self.ballot: str | None = None
         self.building: tuple[NodeId, float] | None = None  # a replacement's B-tree copy
@@ -103,8 +112,9 @@ class AutoAdmin:
 
     def _on_status(self, now_ms: float, leader: NodeId, status: GroupStatus) -> list[Effect]:
         self.ballot = status.ballot
-        self.suspected |= set(status.unresponsive)
-        change = next_change(status, self.config, self.suspected)
+        self.seen_silent.update((m, now_ms) for m in status.unresponsive)
+        change = next_change(status, self.config,
+                             still_suspected(self.seen_silent, now_ms, self.config))
         if change is None:
             self.asked = None
             return []

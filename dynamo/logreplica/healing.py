@@ -8,7 +8,8 @@ it leads, does the two things the rules H1 and H2 of dynamo.logreplica say:
   `unresponsive_heartbeats` heartbeats is unresponsive (H1);
 * while unresponsive full members outnumber the live log replicas, it
   proposes a log replica on a spare node in a zone the group lacks (H2),
-  through the log like any membership change.
+  through the log like any membership change, once the spare has answered
+  that it is there (`StandIn`, `StandingBy`).
 
 It also answers autoadmin (autoadmin.py): `StatusRequest` with the group's
 state as the leader sees it, `Reconfigure` by proposing the change.
@@ -21,7 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from dynamo.contract import Announce, Effect, NodeId, Rng, Send
-from dynamo.logreplica.messages import GroupStatus, Reconfigure, StatusRequest
+from dynamo.logreplica.messages import (
+    GroupStatus,
+    Reconfigure,
+    StandIn,
+    StandingBy,
+    StatusRequest,
+)
 from dynamo.logreplica.placement import choose_spare
 from dynamo.paxos.membership import (
     LOG,
@@ -30,6 +37,7 @@ from dynamo.paxos.membership import (
     RemoveMember,
     is_noop_change,
 )
+from dynamo.paxos.proposer import Scout
 from dynamo.paxos.replica import PaxosConfig, Replica
 from dynamo.paxos.statemachine import StorageReplica
 
@@ -49,6 +57,9 @@ class HealingConfig:
     `log_replicas=False` turns H2 off (the lab's baseline: heal by full
     replacement only); `copy_ms` is how long autoadmin takes to build a full
     replica's B-tree before it joins ("minutes", §5.1; 0 in the toy group).
+    A node seen silent is not placed on for `suspect_ms` after: long enough
+    to heal around it, short enough that a node restarted is used again (one
+    still down is then tried, found silent, and suspected anew).
     """
 
     zones: tuple[tuple[NodeId, str], ...]
@@ -56,9 +67,16 @@ class HealingConfig:
     replicas: int = 3
     log_replicas: bool = True
     copy_ms: float = 0.0
+    suspect_ms: float = 5000.0
 
     def zone(self, node: NodeId) -> str:
         return dict(self.zones).get(node, "?")
+
+
+def still_suspected(seen_silent: dict[NodeId, float], now: float,
+                    config: HealingConfig) -> set[NodeId]:
+    """The nodes seen silent within the last `suspect_ms`: not to be placed on."""
+    return {node for node, at in seen_silent.items() if now - at < config.suspect_ms}
 
 
 class HealingReplica(Replica):
@@ -70,9 +88,13 @@ class HealingReplica(Replica):
         super().__init__(id, members, records, rng, config, store)
         self.healing = healing or HealingConfig(tuple((m, m) for m in members))
         self.added_at: dict[NodeId, float] = {}
-        self.suspected: set[NodeId] = set()  # nodes seen silent: never placed on
+        self.seen_silent: dict[NodeId, float] = {}  # when each was last silent (suspect_ms)
+        self.asking: dict[NodeId, float] = {}  # spares asked to stand in, since when
+        self.standing_by: dict[NodeId, float] = {}  # when each spare last answered
         self._handlers[StatusRequest] = self._on_status_request
         self._handlers[Reconfigure] = self._on_reconfigure
+        self._handlers[StandIn] = self._on_stand_in
+        self._handlers[StandingBy] = self._on_standing_by
 
     # --- H1: who has gone silent -------------------------------------------------
 
@@ -90,6 +112,19 @@ class HealingReplica(Replica):
                 silent.append(member)
         return tuple(silent)
 
+    # --- L3: a replica that learns, while standing, that it is a log replica -------
+
+    def _become_leader(self, scout: Scout) -> list[Effect]:
+        """A replica away while the group made it a log replica (a node lost, removed, then
+        taken again as a spare) stands as the full replica it remembers being. If the
+        promises' snapshot says it is a log replica now, it takes the members only and
+        stands down: leading with the B-tree it had before would serve stale items."""
+        recovered = scout.recover(self.log.commit_index).snapshot
+        if recovered is None or self._id not in recovered.log_members:
+            return super()._become_leader(scout)
+        effects = self._install(recovered)
+        return effects + self._step_down("the promises show it is a log replica (L3)")
+
     # --- H2: a log replica in a zone the group lacks -----------------------------
 
     def _on_heartbeat_timer(self) -> list[Effect]:
@@ -102,18 +137,50 @@ class HealingReplica(Replica):
         if not self.healing.log_replicas or not self._may_change():
             return []
         silent = self.unresponsive()
-        self.suspected |= set(silent)
+        self.seen_silent.update((m, self.now) for m in silent)
         dead_full = [m for m in silent if m not in self.log_members]
         live_logs = [m for m in self.log_members if m not in silent]
         if len(dead_full) <= len(live_logs):
+            self.asking.clear()  # nobody to stand in for: a later ask starts afresh
             return []
-        spare = choose_spare(self.healing.zones, self.members, self.suspected, self.log_members)
+        suspected = still_suspected(self.seen_silent, self.now, self.healing)
+        spare = choose_spare(self.healing.zones, self.members, suspected, self.log_members)
         if spare is None:
             return []
+        if self.now - self.standing_by.get(spare, float("-inf")) > 2 * self.config.heartbeat_ms:
+            return self._ask_to_stand_in(spare)
+        self.asking.pop(spare, None)
         effects: list[Effect] = [Announce("replica_unresponsive", (
             ("replica", dead_full[0]), ("zone", self.healing.zone(dead_full[0])),
             ("log_replica", spare), ("log_replica_zone", self.healing.zone(spare))))]
         return effects + self._propose_change(AddMember(spare, LOG))
+
+    def _ask_to_stand_in(self, spare: NodeId) -> list[Effect]:
+        """Ask the spare whether it is there, each heartbeat; one silent for the detection
+        period is suspected like a silent member, and the next spare is asked."""
+        leader = self.leader
+        assert leader is not None
+        since = self.asking.setdefault(spare, self.now)
+        if self.now - since > self.healing.unresponsive_heartbeats * self.config.heartbeat_ms:
+            del self.asking[spare]
+            self.seen_silent[spare] = self.now
+            return []
+        return [Send(spare, StandIn(leader.ballot))]
+
+    def _on_stand_in(self, src: NodeId, message: StandIn) -> list[Effect]:
+        """A spare answers that it is there, unless the ask is from a deposed leader, or this
+        is a stale copy: a replica that counts itself a member was removed from the group
+        without hearing of it, and added back it would apply its own removal and go. Only a
+        fresh replica (a driver drops the stale one: `DropReplica` in a fleet) stands in."""
+        if message.ballot < self.acceptor.promised or self._id in self.members:
+            return []
+        return [Send(src, StandingBy(message.ballot))]
+
+    def _on_standing_by(self, src: NodeId, message: StandingBy) -> list[Effect]:
+        leader = self.leader
+        if leader is not None and message.ballot == leader.ballot:
+            self.standing_by[src] = self.now
+        return []
 
     def _may_change(self) -> bool:
         """A membership change may be proposed now (the rules of a client's change)."""
@@ -128,7 +195,7 @@ class HealingReplica(Replica):
         return self._propose((change,))
 
     def _change_membership(self, change: MembershipChange) -> list[Effect]:
-        before = self.members
+        before, logs_before = self.members, self.log_members
         effects = super()._change_membership(change)
         if isinstance(change, AddMember) and change.id not in before:
             self.added_at[change.id] = self.now  # H1 counts its silence from now
@@ -140,7 +207,8 @@ class HealingReplica(Replica):
             kind = "log_replica_added" if change.role == LOG else "replacement_added"
             effects.append(Announce(kind, detail))
         elif isinstance(change, RemoveMember):
-            effects.append(Announce("member_removed", detail))
+            kind = "log_replica_removed" if change.id in logs_before else "member_removed"
+            effects.append(Announce(kind, detail))
             if self._healed():
                 effects.append(Announce("healed", (("members", self.members),)))
         return effects

@@ -1,9 +1,14 @@
-"""What autoadmin and a group's leader say to each other (§5.1, healing).
+"""What autoadmin, a group's leader and a spare node say to each other (§5.1, healing).
 
 Autoadmin is a node of its own: it asks every node of the group for the
 group's state, the leader alone answers, and autoadmin asks the leader for
 one membership change at a time. A lost message costs only a poll period:
 the next poll asks again, and a change already made is a no-op.
+
+Before the leader adds a log replica it asks the spare whether it is there
+(`StandIn`, answered `StandingBy`): a member added on a node that is down
+would make the group one member larger and no member stronger, so a second
+failure would then cost the write quorum.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dynamo.contract import Message, NodeId
+from dynamo.paxos.ballot import Ballot
 from dynamo.paxos.membership import MembershipChange
 
 
@@ -42,3 +48,17 @@ class Reconfigure(Message):
     """Autoadmin to the leader: propose this membership change."""
 
     change: MembershipChange
+
+
+@dataclass(frozen=True)
+class StandIn(Message):
+    """The leader to a spare: are you there to stand in as a log replica?"""
+
+    ballot: Ballot
+
+
+@dataclass(frozen=True)
+class StandingBy(Message):
+    """A spare to the leader that asked: here, ready to be added."""
+
+    ballot: Ballot

@@ -17,6 +17,12 @@ The rules `choose_spare` follows:
   P4 (the same choice every time)  Among the spares that qualify, the first
      in the configured order is taken, so every run of a seed places alike;
      if none qualifies, there is no spare to take (None).
+  P5 (no zone to spare)  A full replacement that P3 cannot place goes to the
+     first healthy spare of any zone (`choose_any_spare`). With two storage
+     nodes a zone, the lost zone's other node holds the log replica (P2), so
+     P3 finds nothing there: three full replicas in two zones survive more
+     than a group that never heals. A log replica has no such fallback: it
+     stands in for the lost zone, or the group waits for a full replacement.
 
 "Live" means a member not known to be unhealthy.
 """
@@ -51,3 +57,10 @@ def choose_spare(zones: Sequence[tuple[NodeId, str]], members: Collection[NodeId
             return node
     return None
     # END ASSIGNMENT
+
+
+def choose_any_spare(zones: Sequence[tuple[NodeId, str]], members: Collection[NodeId],
+                     unhealthy: Collection[NodeId]) -> NodeId | None:
+    """The first healthy node that is not a member, whatever its zone (rule P5)."""
+    return next((node for node, _ in zones if node not in members and node not in unhealthy),
+                None)

@@ -26,6 +26,12 @@ Rules of operation:
 
 Commits are frequent (every write is one), so the log tells them a virtual
 second at a time: "slots 41-57 committed".
+
+A scenario with spare nodes (`logreplica-heal`, §5.1) runs as `run` runs it:
+the group, its spares and autoadmin, the replica lost for good and the
+second failure drawn from the seed, the log replica's invariants checked. Its
+rows show every storage node, members and spares, each member's role (a log
+replica's is `log`), and its log tells each healing step.
 """
 
 from __future__ import annotations
@@ -33,12 +39,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dynamo.paxos.planted import planted_factory
+from dynamo.logreplica.invariants import LogReplicaInvariants
 from dynamo.paxos.replica import PaxosConfig
 from dynamo.sim.clients import Client
-from dynamo.sim.faults import Fault, nemesis
+from dynamo.sim.faults import Fault, healing_nemesis, nemesis
 from dynamo.sim.invariants import Invariants
-from dynamo.sim.scenarios import PaxosAdapter, Scenario, draw_operations
+from dynamo.sim.scenarios import PaxosAdapter, Scenario, draw_operations, node_factories
 from dynamo.sim.simulator import Simulator
 
 LIVE_OPERATIONS = 20_000
@@ -48,6 +54,18 @@ workload lasts a few seconds (it only has to outlast its faults)."""
 COMMIT_WINDOW_MS = 1_000.0
 BUCKET_MS = 250.0
 """The throughput sparkline counts acknowledged operations per quarter second."""
+
+HEALING = {  # what a healing step's announcement says (§5.1), from its detail
+    "replica_unresponsive": "{node}, the leader, has not heard {replica} ({zone}): "
+                            "{log_replica} ({log_replica_zone}) answers it can stand in",
+    "log_replica_added": "log replica {replica} ({zone}) joins: the write quorum is durable "
+                         "again",
+    "replacement_added": "autoadmin's full replacement {replica} ({zone}) joins: a snapshot "
+                         "of the B-tree, then the log tail",
+    "member_removed": "{replica} leaves the group",
+    "log_replica_removed": "log replica {replica} leaves the group",
+    "healed": "healed: {members} are full replicas again",
+}
 
 CUT_OFF_MS = 3_000.0
 """How long a leader stays cut off: long enough for the others to elect a
@@ -59,7 +77,8 @@ class LogLine:
     """One line of the event log: when (virtual ms), what kind, what happened."""
 
     at_ms: float
-    kind: str  # "election", "lease", "step-down", "commit", "membership", "fault", "violation"
+    kind: str  # "election", "lease", "step-down", "commit", "membership", "healing",
+    # "fault", "violation"
     text: str
 
 
@@ -93,25 +112,28 @@ class LiveSimulation:
     def __init__(self, scenario: Scenario, seed: int, *, planted_bug: str | None = None) -> None:
         self.scenario = scenario
         self.seed = seed
-        factory = planted_factory(scenario.nodes, PaxosConfig(max_drift=scenario.max_drift,
-                                                              pre_vote=scenario.pre_vote),
-                                  planted_bug)
-        self.sim = Simulator(seed, {n: factory for n in scenario.nodes},
+        config = PaxosConfig(max_drift=scenario.max_drift, pre_vote=scenario.pre_vote)
+        self.sim = Simulator(seed, node_factories(scenario, config, planted_bug),
                              network=scenario.network, max_drift=scenario.max_drift)
         plan_rng = self.sim.derive_rng()
         faults = list(scenario.faults)
         if scenario.nemesis is not None:
             faults += nemesis(plan_rng, list(scenario.nodes), scenario.nemesis)
+        if scenario.zones:  # a replica lost for good, and a second failure (§5.1)
+            faults += healing_nemesis(plan_rng, list(scenario.nodes), list(scenario.zones))
         self._pending: list[Fault] = sorted(faults)
         workload = replace(scenario.workload, operations=LIVE_OPERATIONS)
         adapter = PaxosAdapter()
-        self.clients = [Client(name, ops, adapter, list(scenario.nodes), self.sim.derive_rng(),
-                               scenario.workload.client)
+        self.clients = [Client(name, ops, adapter, list(scenario.storage_nodes),
+                               self.sim.derive_rng(), scenario.workload.client)
                         for name, ops in draw_operations(plan_rng, workload).items()]
         for client in self.clients:
             self.sim.add_client(client)
         self.invariants = Invariants(enabled=frozenset(scenario.invariants))
         self.sim.add_observer(self.invariants)
+        self.roles = LogReplicaInvariants()
+        if scenario.zones:
+            self.sim.add_observer(self.roles)
         self.log: list[LogLine] = []
         self.tally = Tally()
         self._acks: dict[int, int] = {}  # bucket -> acknowledged operations
@@ -120,6 +142,7 @@ class LiveSimulation:
         self._violations = 0
         self._commits: tuple[int, int, int] | None = None  # (window, first slot, last slot)
         self._high = 0  # the highest slot told as committed
+        self._configurations: set[tuple[str, ...]] = set()  # memberships told already
         self.sim.start()
         self._collect()
 
@@ -176,9 +199,12 @@ class LiveSimulation:
     # --- what it shows ------------------------------------------------------
 
     def replicas(self) -> list[ReplicaRow]:
-        """Every replica's row, in node order."""
+        """Every storage node's row (members and spares), in node order. A node that is no
+        member of the group, as its leader sees it (or itself, with no leader), is a "spare"."""
         rows = []
-        for node_id in self.sim.node_ids:
+        leader = self.sim.current_leader()
+        members = None if leader is None else self.sim.nodes[leader].snapshot()["members"]
+        for node_id in self.scenario.storage_nodes:
             node = self.sim.nodes[node_id]
             links = self._links(node_id)
             if node is None:
@@ -187,7 +213,8 @@ class LiveSimulation:
             view = node.snapshot()
             lease_until = view.get("lease_until")
             lease = None if lease_until is None else lease_until - self.sim.local_time(node_id)
-            rows.append(ReplicaRow(node_id, True, view["role"], view["ballot"],
+            role = view["role"] if node_id in (members or view["members"]) else "spare"
+            rows.append(ReplicaRow(node_id, True, role, view["ballot"],
                                    view["leader"] or "-", lease, view["commit_index"],
                                    view["last_index"], links))
         return rows
@@ -242,9 +269,10 @@ class LiveSimulation:
             self._tell_announcement(at, node_id, announce.kind, dict(announce.detail))
         self._announced = len(announcements)
         self._flush_commits(self.sim.now)
-        for violation in self.invariants.violations[self._violations:]:
+        violations = [*self.invariants.violations, *self.roles.violations]
+        for violation in violations[self._violations:]:
             self.log.append(LogLine(violation.at_ms, "violation", violation.describe()))
-        self._violations = len(self.invariants.violations)
+        self._violations = len(violations)
         self._tally_operations()
 
     def _tell_announcement(self, at: float, node_id: str, kind: str,
@@ -263,9 +291,13 @@ class LiveSimulation:
         elif kind == "stepped_down":
             self.log.append(LogLine(at, "step-down", f"{node_id} steps down from ballot "
                                     f"{detail['ballot']}: {detail.get('reason', '')}"))
-        elif kind == "membership_changed":
+        elif kind == "membership_changed" and detail["members"] not in self._configurations:
+            self._configurations.add(detail["members"])  # told once, not by every replica
             self.log.append(LogLine(at, "membership",
                                     f"members are now {', '.join(detail['members'])}"))
+        elif kind in HEALING:
+            plain = {k: ", ".join(v) if isinstance(v, tuple) else v for k, v in detail.items()}
+            self.log.append(LogLine(at, "healing", HEALING[kind].format(node=node_id, **plain)))
 
     def _note_commit(self, at: float, first: int, last: int) -> None:
         """Gather the group's new commits into one line per virtual second."""

@@ -14,7 +14,9 @@ the server's admin endpoint (`GET /admin/state`) reports it:
                 splitting, retired), the key range (first hex digits of each
                 bound), a bar showing where the range lies in the key space and
                 how much of it it covers, the leader, the nodes holding its
-                replicas (with their zones), items, size, reads/s and writes/s
+                replicas (with their zones; a log replica, which stands in for a
+                lost one until the group is healed, marked "log", §5.1), items,
+                size, reads/s and writes/s
     nodes       each storage node's zone, whether it is up, and how many
                 replicas and leaders it hosts, so the balance can be seen
 
@@ -48,7 +50,7 @@ PARTITION_COLUMNS = ("partition", "status", "key range", "share of key space", "
                      "replicas", "items", "size", "reads/s", "writes/s")
 NODE_COLUMNS = ("node", "zone", "up", "replicas", "leaders")
 STATUS_STYLES = {"active": "green", "splitting": "bold yellow", RETIRED: "dim"}
-ROLE_STYLES = {"leader": "bold green", "down": "bold red"}
+ROLE_STYLES = {"leader": "bold green", "down": "bold red", "log": "bold cyan"}
 
 Row = tuple[object, ...]
 
@@ -252,14 +254,18 @@ def share_bar(bounds: tuple[int, int] | None) -> Text:
 
 
 def replicas_text(partition: dict[str, Any]) -> Text:
-    """ "n1@az1 n2@az2 n3@az3": the nodes holding the partition's replicas, the leader in green,
-    a replica that is down in red."""
+    """ "n1@az1 n2@az2 n3@az3 n5@az2·log": the nodes holding the partition's replicas, the leader
+    in green, a replica that is down in red, a log replica marked and in cyan."""
     parts = []
     for replica in partition.get("replicas") or []:
         role = replica.get("role")
+        log = replica.get("replica_role") == "log"
         style = ROLE_STYLES.get("leader" if replica.get("node") == partition.get("leader")
                                 and role != "down" else str(role), "")
-        parts.append(Text(f"{replica.get('node', '?')}@{replica.get('zone', '?')}", style))
+        if log and role != "down":
+            style = ROLE_STYLES["log"]
+        parts.append(Text(f"{replica.get('node', '?')}@{replica.get('zone', '?')}"
+                          + ("·log" if log else ""), style))
     return Text(" ").join(parts) if parts else Text(MISSING)
 
 

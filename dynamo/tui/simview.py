@@ -8,6 +8,8 @@ three-replica Paxos group (a `LiveSimulation`) and shows it as it goes:
     a table     one row per replica, from its snapshot(): role, ballot, whom it
                 follows, the lease left, commit index, last log index, up or
                 down, and which of its links are cut
+                (`--sim logreplica-heal` adds the spare nodes: role "spare"
+                until the group adds one, "log" for a log replica, §5.1)
     a sparkline acknowledged operations per simulated second
     a log       elections, leases, step-downs, commits and faults, in order
 
@@ -39,7 +41,9 @@ SPARK_BUCKETS = 40  # ten simulated seconds of quarter-second bars
 COLUMNS = ("replica", "up", "role", "ballot", "leader", "lease left", "commit index",
            "last index", "links")
 STYLES = {"election": "bold green", "lease": "green", "step-down": "yellow", "commit": "dim",
-          "membership": "cyan", "fault": "bold red", "violation": "bold white on red"}
+          "membership": "cyan", "healing": "bold cyan", "fault": "bold red",
+          "violation": "bold white on red"}
+ROLE_STYLES = {"leader": "bold green", "candidate": "yellow", "log": "bold cyan", "spare": "dim"}
 
 
 class SimulationDashboard(App[None]):
@@ -49,7 +53,7 @@ class SimulationDashboard(App[None]):
     ENABLE_COMMAND_PALETTE = False
     CSS = """
     #status { height: 1; padding: 0 1; }
-    #replicas { height: auto; max-height: 9; margin: 1 0 0 0; }
+    #replicas { height: auto; max-height: 12; margin: 1 0 0 0; }
     #spark-row { height: 3; padding: 0 1; margin: 1 0 0 0; }
     #spark-label { width: 14; }
     #throughput { width: 1fr; }
@@ -173,8 +177,7 @@ def replica_cells(row: ReplicaRow) -> tuple[str | Text, ...]:
     """A replica's row of the table, as text."""
     if not row.up:
         return (row.id, Text("DOWN", "bold red"), "-", "-", "-", "-", "-", "-", row.links)
-    role = Text(row.role, "bold green" if row.role == "leader" else
-                "yellow" if row.role == "candidate" else "")
+    role = Text(row.role, ROLE_STYLES.get(row.role, ""))
     lease = describe_lease(row)
     return (row.id, Text("up", "green"), role, row.ballot, row.leader,
             Text(lease, "red") if lease == "expired" else lease,
