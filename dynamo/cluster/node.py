@@ -27,6 +27,16 @@ UpdateItem) must not be planned from a state another in-flight write is about to
 change, so the node holds the keys' locks from planning to commit. (The
 replicated group does better: its leader plans against the writes in flight.)
 
+Transactions (TransactWriteItems, TransactGetItems) run as DynamoDB Local runs
+them on one node, without the fleet's two-phase commit (ATC'23 §3): every action
+is planned against the B-tree under its item's lock; if any fails, nothing is
+written and the answer is TransactionCanceledException with a reason per action;
+else every plan's mutations go into the log as one record and the B-tree as one
+transaction, so no reader ever sees half of one. A TransactGetItems reads its
+items in one go, with nothing awaited between them. ClientRequestTokens are
+remembered in memory, as a coordinator's ledger remembers them (`Ledger`), so a
+restart forgets them: the fleet's coordinator keeps its ledger on disk.
+
 Table definitions (the control plane, `control.py`) are not in the log: they
 live in the B-tree's SQLite file, which the log lets run with
 synchronous=NORMAL, so each catalog change is committed with synchronous=FULL
@@ -45,7 +55,16 @@ from typing import Any
 from dynamo.cluster.control import ACTIVE, ControlPlane
 from dynamo.cluster.events import EventLog
 from dynamo.cluster.ttl import INTERVAL_S, Sweeper
-from dynamo.paxos.operations import DeleteItem, GetItem, PutItem, Query, Scan, UpdateItem
+from dynamo.paxos.operations import (
+    DeleteItem,
+    GetItem,
+    Ok,
+    PutItem,
+    Query,
+    Rejected,
+    Scan,
+    UpdateItem,
+)
 from dynamo.paxos.statemachine import plan_write
 from dynamo.storage.attributes import Item
 from dynamo.storage.btree import BTree, Mutation
@@ -53,6 +72,18 @@ from dynamo.storage.catalog import Catalog, TableDefinition
 from dynamo.storage.errors import DynamoError, ResourceNotFoundException, ValidationException
 from dynamo.storage.keys import EncodedKey, request_key
 from dynamo.storage.table import Table, WritePlan
+from dynamo.transactions.ledger import Begun, Completed, Decided, Ledger, repeated
+from dynamo.transactions.operations import (
+    Action,
+    Committed,
+    ItemsRead,
+    TransactGet,
+    TransactWrite,
+    cancelled,
+    doubled,
+    reason_for,
+)
+from dynamo.transactions.participant import plan_action
 from dynamo.wal import LoggedReplica, Store
 from dynamo.wal.log import FsyncPolicy
 
@@ -77,6 +108,7 @@ class SingleNode(ControlPlane):
         self.btree = BTree(None) if self.replica is None else self.replica.btree
         super().__init__(Catalog(self.btree), activation_delay=activation_delay, clock=clock)
         self._tables: dict[tuple[str, str], Table] = {}
+        self.ledger = Ledger()  # ClientRequestTokens: of transactions, never of their items
         self.events = EventLog(clock)  # nothing happens to one node but requests and TTL sweeps
         self._finish_deletes()
         self.sweeper = Sweeper(self, ttl_interval, clock, self.events.append)
@@ -183,6 +215,67 @@ class SingleNode(ControlPlane):
             return table.query(**dict(request.arguments), consistent=request.consistent)
         return table.scan(**dict(request.arguments), consistent=request.consistent)
 
+    async def transact(self, request: TransactWrite | TransactGet) -> Committed | ItemsRead:
+        """A transaction, all of it or none: its answer, or DynamoDB's error.
+
+        Raises:
+            TransactionCanceledException: an action failed (reasons in request order);
+                nothing was written.
+            IdempotentParameterMismatchException: its ClientRequestToken came with other
+                parameters within the last 10 minutes.
+        """
+        if type(request) is TransactGet:
+            return self._read_together(request)
+        assert type(request) is TransactWrite
+        token = request.token
+        if token is not None:
+            answer = repeated(self.ledger.token(token, self._now_us()), request.fingerprint)
+            if answer is not None:
+                return _result(answer)
+            # The token names its transaction in the ledger; while it runs, a repeat of
+            # it is TransactionInProgressException.
+            self.ledger.record(Begun(token, 0, (), token, request.fingerprint))
+        decided = None
+        try:
+            decided, committed = await self._write_together(request)
+        finally:  # undecided (the commit failed), the ledger forgets the token: a retry runs
+            if token is not None:
+                if decided is not None:
+                    self.ledger.record(decided)
+                self.ledger.record(Completed(token, self._now_us()))
+        if committed is None:
+            raise cancelled(decided.reasons)
+        return committed
+
+    async def _write_together(self, request: TransactWrite) -> tuple[Decided, Committed | None]:
+        """Plan every action under its item's lock; commit them all as one write, or none.
+
+        The decision, and what the client is told: the capacities of a commit, or None
+        and the reasons of a cancellation, one per action in request order.
+        """
+        txn = request.token or ""
+        tables = [self._table_for(action.table) for action in request.actions]
+        pairs = list(zip(tables, request.actions, strict=True))
+        async with self._locked([(table, _subject(action)) for table, action in pairs]):
+            answers = [_planned(table, action) for table, action in pairs]
+            if any(type(answer) is Rejected for answer in answers):
+                return Decided(txn, False, tuple(reason_for(a) for a in answers)), None
+            await self._commit([(table, answer.value)
+                                for table, answer in zip(tables, answers, strict=True)])
+        return Decided(txn, True), Committed(tuple(doubled(a.value.capacity) for a in answers))
+
+    def _read_together(self, request: TransactGet) -> ItemsRead:
+        """Read every item at once: a write commits all its items in one B-tree transaction,
+        and nothing else runs between these reads, so they are one snapshot."""
+        answers = [_read(self._table_for(get.table), get) for get in request.gets]
+        if any(type(answer) is Rejected for answer in answers):
+            raise cancelled(tuple(reason_for(answer) for answer in answers))
+        return ItemsRead(tuple(answer.value[0] for answer in answers),
+                         tuple(doubled(answer.value[1]) for answer in answers))
+
+    def _now_us(self) -> int:
+        return int(self.clock() * 1_000_000)
+
     # -- Time to Live's sweeper (ttl.py) ------------------------------------------------------
 
     def ttl_partitions(self, definition: TableDefinition) -> list[None]:
@@ -229,8 +322,8 @@ class SingleNode(ControlPlane):
         """
         for table, _ in writes:
             self._check_live(table)
-        mutations: list[Mutation] = [plan.mutation for _, plan in writes
-                                     if plan.mutation is not None]
+        # Each plan's item and its index entries: one log record, one transaction.
+        mutations: list[Mutation] = [m for _, plan in writes for m in plan.mutations]
         if not mutations:
             return
         if self.replica is None:
@@ -256,8 +349,8 @@ class SingleNode(ControlPlane):
         return table
 
 
-def _subject(request: Write) -> Item:
-    """The item a write locks: a PutItem's whole item, or an update's or delete's key."""
+def _subject(request: Write | Action) -> Item:
+    """The item a write locks: a PutItem's whole item, or another action's key."""
     return request.item if type(request) is PutItem else request.key
 
 
@@ -270,3 +363,26 @@ def _lock_key(table: Table, item: Any) -> tuple[str, EncodedKey] | None:
         return table.tbl, request_key(table.schema, key)
     except DynamoError:
         return None
+
+
+def _planned(table: Table, action: Action) -> Ok | Rejected:
+    """One action's plan, or why it cannot happen (its reason to cancel the transaction)."""
+    try:
+        return Ok(plan_action(table, action))
+    except DynamoError as error:
+        return Rejected(error)
+
+
+def _read(table: Table, get: GetItem) -> Ok | Rejected:
+    """One item of a TransactGetItems: (item, capacity), or why it cannot be read."""
+    try:
+        return Ok(table.get_item(get.key, True, get.projection, validated=True))
+    except DynamoError as error:
+        return Rejected(error)
+
+
+def _result(answer: Ok | Rejected) -> Any:
+    """A transaction's value, or its error raised (the fleet's answers, for the API)."""
+    if type(answer) is Rejected:
+        raise answer.error
+    return answer.value
