@@ -3,8 +3,8 @@
 `run_node` is what one process runs: a `NodeHost` around a Paxos replica
 whose disk is a write-ahead log (`DIR/wal/`) and a B-tree (`DIR/btree.sqlite3`),
 so a restarted process rebuilds from its B-tree plus the log's tail, as a
-replica of `dynamo serve` does (the same layout: `dynamo serve --processes`
-runs one such process per replica).
+replica of `dynamo serve` does (`dynamo serve --processes` runs storage
+nodes, each hosting many replicas, instead: `storage_process.py`).
 `LocalGroup` starts three such processes on free loopback ports, can kill
 one with SIGKILL and restart it, and hands out a `GroupClient` — what the
 failover demo and the TCP tests use to show that a group keeps serving, and
@@ -35,7 +35,9 @@ import dynamo.storage.capacity
 import dynamo.storage.catalog
 import dynamo.storage.errors
 import dynamo.storage.expressions
+import dynamo.storage.indexes
 import dynamo.storage.keys
+import dynamo.storage.outbox
 import dynamo.storage.table
 from dynamo.contract import Announce, NodeId, Rng
 from dynamo.net.client import GroupClient
@@ -57,9 +59,11 @@ def paxos_codec() -> Codec:
     dataclasses (a storage node's records and messages), and the
     storage types the typed requests and results carry: table definitions and key
     schemas, compiled expressions, write plans, pages, consumed capacity, mutations
-    and encoded keys, and DynamoDB's errors (a `Rejected` answer)."""
+    and encoded keys, a global index's updates (`outbox`), and DynamoDB's errors (a
+    `Rejected` answer)."""
     codec = Codec([dynamo.contract, dynamo.storage.btree, dynamo.storage.capacity,
-                   dynamo.storage.catalog, dynamo.storage.keys, dynamo.storage.table])
+                   dynamo.storage.catalog, dynamo.storage.indexes, dynamo.storage.keys,
+                   dynamo.storage.outbox, dynamo.storage.table])
     for package in (dynamo.paxos, dynamo.partitioning, dynamo.storage.expressions):
         for info in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
             if not info.name.endswith("__main__"):
@@ -118,10 +122,10 @@ async def run_node(node_id: NodeId, addresses: dict[NodeId, Address], data_dir: 
                     on_announce=announce, describe=describe, on_persisted=persisted,
                     fsync=fsync, segment_bytes=segment_bytes)
     serving = asyncio.ensure_future(host.serve())
-    await _until_orphaned(serving)
+    await until_orphaned(serving)
 
 
-async def _until_orphaned(serving: asyncio.Future[None]) -> None:
+async def until_orphaned(serving: asyncio.Future[None]) -> None:
     """Serve until the parent process is gone: a replica must not outlive its group's owner
     (a killed `dynamo serve` or test), or it would hold its port and disk forever."""
     parent = os.getppid()

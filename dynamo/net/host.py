@@ -59,13 +59,12 @@ from dynamo.contract import (
     Start,
     TimerFired,
 )
-from dynamo.net.codec import HEADER, Codec, FrameError, read_header
+from dynamo.net.codec import Codec, FrameError
+from dynamo.net.links import Address, PeerLinks, read_frame
 from dynamo.wal import WriteAheadLog
 from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy, LogFailedError
 
-Address = tuple[str, int]
-LINK_QUEUE_LIMIT = 10_000
-RECONNECT_DELAY_S = 0.05
+__all__ = ["Address", "AdminQuery", "CutLink", "Hello", "NodeHost", "read_frame"]
 
 
 @dataclass(frozen=True)
@@ -88,14 +87,6 @@ class CutLink:
     """Drop this host's messages to `dst` until healed; `dst=None` heals every link."""
 
     dst: NodeId | None
-
-
-async def read_frame(reader: asyncio.StreamReader, codec: Codec) -> Any:
-    """Read one frame; raises FrameError for a corrupt one, EOF errors at the end."""
-    header = await reader.readexactly(HEADER.size)
-    length, version, checksum = read_header(header)
-    payload = await reader.readexactly(length)
-    return codec.unframe(version, checksum, payload)
 
 
 class NodeHost:
@@ -123,7 +114,8 @@ class NodeHost:
         self._cut: set[NodeId] = set()
         self._epoch = time.monotonic()
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        self._links: dict[NodeId, asyncio.Queue[bytes]] = {}
+        self._links = PeerLinks(node_id, addresses, codec.frame(Hello("peer", node_id)),
+                                self._spawn)
         self._clients: dict[str, asyncio.StreamWriter] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # Group commit: (records, the effects that wait for them), oldest first.
@@ -132,19 +124,33 @@ class NodeHost:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"wal-{node_id}")
 
     async def serve(self) -> None:
-        """Recover the node from its log, listen, and run until cancelled."""
+        """Recover the node from its disk, listen, and run until cancelled."""
+        self.node = self._factory(self.id, self._recover(), random.Random())
+        host, port = self.addresses[self.id]
+        server = await asyncio.start_server(self._accept, host, port)
+        self.step(Start())
+        async with server:
+            await server.serve_forever()
+
+    # --- the node's disk (a subclass may keep another) --------------------------
+
+    def _recover(self) -> list[Any]:
+        """Open the log and read back every record, in order (contract rule 3)."""
         self._log, _report = WriteAheadLog.open(self._data_dir, fsync=self._fsync,
                                                 segment_bytes=self._segment_bytes)
         records = []
         for wal_lsn, payload in self._log.replay():
             records.append(self.codec.loads(payload))
             self._on_persisted(self._log, wal_lsn, records[-1], True)
-        self.node = self._factory(self.id, records, random.Random())
-        host, port = self.addresses[self.id]
-        server = await asyncio.start_server(self._accept, host, port)
-        self.step(Start())
-        async with server:
-            await server.serve_forever()
+        return records
+
+    async def _write(self, records: list[Any]) -> None:
+        """Append and fsync `records` in one batch on the log's thread, off the loop."""
+        payloads = [self.codec.dumps(record) for record in records]
+        wal_lsns = await asyncio.get_running_loop().run_in_executor(
+            self._executor, self._log.append_batch, payloads)
+        for wal_lsn, record in zip(wal_lsns, records, strict=True):
+            self._on_persisted(self._log, wal_lsn, record, False)
 
     # --- stepping the node ---------------------------------------------------
 
@@ -179,16 +185,10 @@ class NodeHost:
     async def _flush(self) -> None:
         """Write and fsync everything queued in one batch (off the loop), then carry out
         the effects that waited for it; repeat while more was queued meanwhile."""
-        loop = asyncio.get_running_loop()
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
-                records = [record for records, _ in batch for record in records]
-                payloads = [self.codec.dumps(record) for record in records]
-                wal_lsns = await loop.run_in_executor(self._executor, self._log.append_batch,
-                                                      payloads)
-                for wal_lsn, record in zip(wal_lsns, records, strict=True):
-                    self._on_persisted(self._log, wal_lsn, record, False)
+                await self._write([record for records, _ in batch for record in records])
                 for _, effects in batch:
                     for effect in effects:
                         self._carry_out(effect)
@@ -230,33 +230,8 @@ class NodeHost:
     # --- links to peers --------------------------------------------------------
 
     def _send(self, dst: NodeId, frame: bytes) -> None:
-        if dst in self._cut:
-            return
-        queue = self._links.get(dst)
-        if queue is None:
-            queue = self._links[dst] = asyncio.Queue()
-            self._spawn(self._link(dst, queue))
-        if queue.qsize() < LINK_QUEUE_LIMIT:
-            queue.put_nowait(frame)
-
-    async def _link(self, dst: NodeId, queue: asyncio.Queue[bytes]) -> None:
-        """Keep one outgoing connection to a peer; drop frames while it is down."""
-        host, port = self.addresses[dst]
-        while True:
-            try:
-                _reader, writer = await asyncio.open_connection(host, port)
-            except OSError:
-                _drain(queue)
-                await asyncio.sleep(RECONNECT_DELAY_S)
-                continue
-            try:
-                writer.write(self.codec.frame(Hello("peer", self.id)))
-                while True:
-                    writer.write(await queue.get())
-                    await writer.drain()
-            except (OSError, ConnectionError):
-                with contextlib.suppress(Exception):
-                    writer.close()
+        if dst not in self._cut:
+            self._links.send(dst, frame)
 
     # --- incoming connections --------------------------------------------------
 
@@ -297,8 +272,3 @@ class NodeHost:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-def _drain(queue: asyncio.Queue[bytes]) -> None:
-    while not queue.empty():
-        queue.get_nowait()

@@ -5,9 +5,9 @@ it records the last log position it applied in the same SQLite transaction
 as the changes. When a replica persists a `Snapshot` marker (its B-tree holds
 every slot up to the marker), the log segments holding only older records are
 redundant: a restart rebuilds from the B-tree plus the log's tail. A replica
-process (`dynamo.net.group.run_node`) truncates with `truncate_behind`; the
-embedded fleet's storage nodes, whose replicas share one log, truncate once
-every replica they host has marked its log (`dynamo.cluster.fleet`).
+process (`dynamo.net.group.run_node`) truncates with `truncate_behind`; a
+storage node, whose replicas share one log, truncates once every replica it
+hosts has marked its log (`dynamo.net.node_disk`).
 """
 
 from __future__ import annotations
