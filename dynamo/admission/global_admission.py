@@ -184,6 +184,13 @@ class RouterTokens:
         self.throttles += 1
         return False
 
+    def refund(self, table: str, kind: str) -> None:
+        """Give back the unit a request was admitted with, when it is refused after all
+        (another of the tables it needs tokens of had none); its demand still counts."""
+        held = self.tables.get(table)
+        if held is not None and held.expires_ms != 0.0:
+            held.tokens[kind] += ADMISSION_UNITS
+
     def exhausted(self, table: str, kind: str, now_ms: float) -> bool:
         """Whether the router has run out of a table's tokens (through use or expiry)."""
         held = self.tables.get(table)

@@ -9,6 +9,17 @@ round trip away, a fraction of a millisecond here), and only if the grant
 holds nothing for it either is it throttled, without reaching a storage node.
 Each answered request is charged what it cost.
 
+A global secondary index has throughput of its own, kept by GAC as a table's
+is, under the index's storage id (`tbl#index`). A Query or Scan of the index
+spends the index's read tokens. A write to the table spends the table's write
+tokens *and* those of each of its global indexes: "for a table write to
+succeed, the provisioned throughput settings for the table and global
+secondary indexes must have enough write capacity" (DynamoDB's guide). Which
+indexes a write changes is known only once it is planned, so it is admitted
+against every one; once answered, each index is charged the units the write
+says it cost it (`index_units`: none if it changed nothing there). So an index
+short of write capacity holds back the writes to its table: back-pressure.
+
 Under the other eras (`static`, `bursting`, `adaptive`) routers admit
 everything, and the storage nodes' buckets alone decide (§4, §4.1).
 """
@@ -18,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from dynamo.admission.global_admission import RouterTokens, TokenGrant
-from dynamo.admission.storage_node import throttled, units_of
+from dynamo.admission.storage_node import index_units, throttled, units_of
 from dynamo.contract import (
     ClientRequest,
     Effect,
@@ -31,8 +42,10 @@ from dynamo.contract import (
     Start,
     TimerFired,
 )
-from dynamo.partitioning.router import RequestRouter, RouterConfig, ToPartition, locate
+from dynamo.partitioning.router import SYSTEM_REQUESTS, RequestRouter, RouterConfig, locate
+from dynamo.paxos.operations import DeleteItem, PutItem, UpdateItem
 from dynamo.paxos.statemachine import is_read
+from dynamo.storage.indexes import SecondaryIndex, index_tbl
 
 TOKENS_TIMER = "gac:tokens"
 TICK_MS = 100.0  # how often the router looks whether a table's tokens are due
@@ -63,21 +76,40 @@ class AdmittingRouter(RequestRouter):
         return effects
 
     def admit(self, table: str, item_op: Any) -> Any | None:
-        if self.tokens.admit(table, "read" if is_read(item_op) else "write", self.now):
-            return None
-        return throttled(table in self.on_demand)
+        """Admit against the table's tokens, and a write against its global indexes' too."""
+        kind = "read" if is_read(item_op) else "write"
+        if not self.tokens.admit(table, kind, self.now):
+            # A Query or Scan naming `index` reads a global index (`read_tbl`).
+            of_index = getattr(item_op, "index", None) is not None
+            return throttled(table in self.on_demand, of_index)
+        admitted = [(table, kind)]
+        for index in index_tables(table, item_op):
+            if not self.tokens.admit(index, "write", self.now):
+                for taken, taken_kind in admitted:
+                    self.tokens.refund(taken, taken_kind)
+                return throttled(index in self.on_demand, of_index=True)
+            admitted.append((index, "write"))
+        return None
 
-    def answered(self, table: str, read: bool, result: Any) -> None:
+    def answered(self, table: str, item_op: Any, read: bool, result: Any) -> None:
         self.tokens.charge(table, "read" if read else "write", units_of(result, read), self.now)
+        spent = index_units(result)
+        for index in _global_indexes(item_op):
+            self.tokens.charge(index_tbl(table, index), "write", spent.get(index.name, 0.0),
+                               self.now)
 
     def _on_request(self, request: ClientRequest) -> list[Effect]:
-        """Out of the table's tokens: ask GAC and let the request wait for its answer;
-        otherwise route it now (to be admitted or throttled)."""
+        """Out of the tokens of the table (or of one of the global indexes a write needs
+        tokens of): ask GAC and let the request wait for its answer; otherwise route it
+        now (to be admitted or throttled)."""
         located = locate(request.operation)
         table, _, item_op = located
-        if type(request.operation) is ToPartition or not self.tokens.exhausted(
-                table, "read" if is_read(item_op) else "write", self.now):
+        kind = "read" if is_read(item_op) else "write"
+        needs = [(table, kind), *((index, "write") for index in index_tables(table, item_op))]
+        short = next((t for t, k in needs if self.tokens.exhausted(t, k, self.now)), None)
+        if type(request.operation) in SYSTEM_REQUESTS or short is None:  # the system's: free
             return self._route(request, located)
+        table = short
         ask = self.tokens.ask(table, self.now)
         if ask is None and self.tokens.ask_outstanding_ms(table, self.now) >= TICK_MS:
             return self._route(request, located)  # asked long ago, never answered
@@ -106,3 +138,16 @@ class AdmittingRouter(RequestRouter):
 
     def snapshot(self) -> dict[str, Any]:
         return {**super().snapshot(), "throttles": self.tokens.throttles}
+
+
+def index_tables(table: str, item_op: Any) -> list[str]:
+    """The storage ids of the global indexes whose write tokens a write to `table` needs."""
+    return [index_tbl(table, index) for index in _global_indexes(item_op)]
+
+
+def _global_indexes(item_op: Any) -> list[SecondaryIndex]:
+    """The global indexes an item write may change (none being deleted: it is told
+    nothing more); none for a read, or a request of a layer above (a transaction's)."""
+    if type(item_op) not in (PutItem, UpdateItem, DeleteItem):
+        return []
+    return [i for i in item_op.table.global_indexes if i.status != "DELETING"]

@@ -46,10 +46,15 @@ ADMISSION_UNITS = 1.0  # taken when a request is admitted; the rest when its cos
 
 @dataclass(frozen=True)
 class TableLimits:
-    """What the control plane tells storage nodes of a table: its throughput, its mode."""
+    """What the control plane tells storage nodes of a table: its throughput, its mode.
+
+    A global secondary index has throughput of its own and is admitted as a table of
+    its own (`of_index`), so that a throttle can say it was the index's.
+    """
 
     throughput: Throughput
     on_demand: bool = False
+    of_index: bool = False
 
 
 @dataclass

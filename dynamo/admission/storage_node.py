@@ -43,6 +43,7 @@ from dynamo.partitioning.messages import Forward
 from dynamo.partitioning.partition_map import PartitionId, table_root
 from dynamo.partitioning.storage_node import Disk, NodeConfig, StorageNode
 from dynamo.paxos.operations import Ok, Rejected
+from dynamo.storage.capacity import ConsumedCapacity
 from dynamo.storage.errors import ProvisionedThroughputExceededException, ThrottlingException
 
 USAGE_TIMER = "admission:usage"
@@ -51,6 +52,10 @@ ADMITTED_WINDOW = 65536  # admitted requests awaiting their answer, remembered a
 PROVISIONED_MESSAGE = ("The level of configured provisioned throughput for the table was "
                        "exceeded. Consider increasing your provisioning level with the "
                        "UpdateTable API.")
+INDEX_MESSAGE = ("The level of configured provisioned throughput for one or more global "
+                 "secondary indexes of the table was exceeded. Consider increasing your "
+                 "provisioning level for the under-provisioned global secondary indexes with "
+                 "the UpdateTable API.")
 ON_DEMAND_MESSAGE = ("Throughput exceeds the current capacity of your table or index. "
                      "DynamoDB is automatically scaling your table or index so please try "
                      "again shortly. If exceptions persist, check if you have a hot key: "
@@ -58,30 +63,50 @@ ON_DEMAND_MESSAGE = ("Throughput exceeds the current capacity of your table or i
                      "bp-partition-key-design.html")
 
 
-def throttled(on_demand: bool) -> Rejected:
-    """DynamoDB's answer to a throttled request: on-demand tables get ThrottlingException."""
+def throttled(on_demand: bool, of_index: bool = False) -> Rejected:
+    """DynamoDB's answer to a throttled request: on-demand tables get ThrottlingException;
+    a provisioned global index's throttle names the index."""
     if on_demand:
         return Rejected(ThrottlingException(ON_DEMAND_MESSAGE))
-    return Rejected(ProvisionedThroughputExceededException(PROVISIONED_MESSAGE))
+    return Rejected(ProvisionedThroughputExceededException(
+        INDEX_MESSAGE if of_index else PROVISIONED_MESSAGE))
+
+
+def capacity_of(result: Any) -> ConsumedCapacity | None:
+    """What an answer says its request consumed, if it says."""
+    if type(result) is not Ok:
+        return None
+    value = result.value
+    capacity = getattr(value, "capacity", None)
+    if capacity is None and isinstance(value, tuple) and value:
+        capacity = value[-1]
+    return capacity if isinstance(capacity, ConsumedCapacity) else None
 
 
 def units_of(result: Any, read: bool) -> float:
-    """The capacity units an answer says its request consumed.
+    """The capacity units an answer says its request consumed, on what it was sent to.
 
+    A read of a global index consumes the index's units (the table's are 0); a write's
+    units here are the table's alone, its global indexes' being theirs (`index_units`).
     Every request served costs at least one unit; a refused write still costs one (a
     failed condition is charged, §4 units).
     """
+    capacity = capacity_of(result)
+    if capacity is not None:
+        if read:
+            return float(capacity.read + sum(capacity.global_indexes.values()))
+        return float(capacity.write)
     if type(result) is Ok:
-        value = result.value
-        capacity = getattr(value, "capacity", None)
-        if capacity is None and isinstance(value, tuple) and value:
-            capacity = value[-1]
-        if capacity is not None:
-            return float(capacity.read if read else capacity.write)
         return 1.0  # an answer that does not say (the simulator's shorthand): the least
     if type(result) is Rejected and not read and not getattr(result.error, "retryable", False):
         return 1.0
     return 0.0  # not served here (not the leader, not now): nothing was done
+
+
+def index_units(result: Any) -> dict[str, float]:
+    """The write units a write's answer says each global index consumed, by index name."""
+    capacity = capacity_of(result)
+    return {} if capacity is None else dict(capacity.global_indexes)
 
 
 class AdmittingStorageNode(StorageNode):
@@ -121,7 +146,9 @@ class AdmittingStorageNode(StorageNode):
         source = self.admission.admit(forward.partition, kind, self.now)
         if source is None:
             limits = self.admission.tables.get(table_root(forward.partition))
-            return throttled(limits is not None and limits.on_demand)
+            if limits is None:
+                return throttled(False)
+            return throttled(limits.on_demand, limits.of_index)
         self.admitted[(src, forward.request_id)] = (forward.partition, kind, source)
         if len(self.admitted) > ADMITTED_WINDOW:  # answers lost to a crash are never charged
             del self.admitted[next(iter(self.admitted))]

@@ -10,7 +10,8 @@ written, so a bad key anywhere fails the batch and changes nothing.
 
 A batch's writes are planned under the locks of all its keys (taken in key
 order, so two batches cannot deadlock) and committed as one log record: the
-answer goes out once that record is fsynced.
+answer goes out once that record is fsynced. For tables with local secondary
+indexes the answer lists each write's ItemCollectionMetrics when asked.
 
 Here a batch read stops at 16 MB of items and returns the rest as
 UnprocessedKeys. Admission control (§4) may throttle some of a batch's items:
@@ -25,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from dynamo.api import shapes
-from dynamo.api.items import checked_key
+from dynamo.api.items import checked_key, collection_metrics
 from dynamo.cluster import Database, TableHandle
 from dynamo.cluster.control import throttled_or
 from dynamo.paxos.operations import DeleteItem, GetItem, PutItem
@@ -100,23 +101,31 @@ async def batch_write_item(node: Database, region: str, params: dict[str, Any]) 
         for write in writes:
             check_write(write)
     tables = {name: node.table(region, name) for name in requests}
-    writes = {name: write_requests(tables[name], writes) for name, writes in requests.items()}
+    writes = {name: write_requests(tables[name], writes, node.item_collection_limit)
+              for name, writes in requests.items()}
     results = await node.write_batch([w for ws in writes.values() for w in ws])
     if results and all(isinstance(r, DynamoError) for r in results):
         raise results[0]  # every write was throttled
     plans = iter(results)
     capacities, unprocessed = [], {}
+    metrics: dict[str, list[Any]] = {}
     for name in writes:
         capacity = ConsumedCapacity(table=name)
-        for write in requests[name]:
+        for write, request in zip(requests[name], writes[name], strict=True):
             plan = next(plans)
             if isinstance(plan, DynamoError):  # throttled: for the client to retry
                 unprocessed.setdefault(name, []).append(write)
-            else:
-                capacity.write += plan.capacity.write
+                continue
+            capacity.add(plan.capacity)
+            subject = request.item if isinstance(request, PutItem) else request.key
+            found = collection_metrics(plan, params, tables[name].definition, subject)
+            if found is not None:
+                metrics.setdefault(name, []).append(found)
         capacities.append(capacity)
     answer: dict[str, Any] = {"UnprocessedItems": unprocessed}
     add_capacities(answer, capacities, params)
+    if metrics:
+        answer["ItemCollectionMetrics"] = metrics
     return answer
 
 
@@ -154,7 +163,8 @@ def check_write(write: dict[str, Any]) -> None:
         delete["Key"] = checked_key(delete["Key"])
 
 
-def write_requests(table: TableHandle, writes: list[dict[str, Any]]) -> list[PutItem | DeleteItem]:
+def write_requests(table: TableHandle, writes: list[dict[str, Any]],
+                   collection_limit: int) -> list[PutItem | DeleteItem]:
     """One table's puts and deletes as requests, their keys checked, duplicates refused.
 
     Every key is checked before any write is made: a batch with one bad key
@@ -169,10 +179,12 @@ def write_requests(table: TableHandle, writes: list[dict[str, Any]]) -> list[Put
                 "Supplied WriteRequest must contain exactly one of PutRequest or DeleteRequest")
         if put is not None:
             encoded = item_key(table.schema, put["Item"])
-            requests.append(PutItem(table.definition, put["Item"]))
+            requests.append(PutItem(table.definition, put["Item"],
+                                    collection_limit=collection_limit))
         else:
             encoded = request_key(table.schema, delete["Key"])
-            requests.append(DeleteItem(table.definition, delete["Key"]))
+            requests.append(DeleteItem(table.definition, delete["Key"],
+                                       collection_limit=collection_limit))
         if encoded in seen:
             raise ValidationException(DUPLICATES)
         seen.add(encoded)

@@ -17,11 +17,14 @@ through the partition's leader):
 A failed condition raises ConditionalCheckFailedException from step 3, with
 the stored item when `ReturnValuesOnConditionCheckFailure=ALL_OLD`, and
 nothing is written. The answer carries `Attributes` (what `ReturnValues`
-asked for) and `ConsumedCapacity` when asked for.
+asked for), `ConsumedCapacity` when asked for, and, for a table with local
+secondary indexes, `ItemCollectionMetrics` when `ReturnItemCollectionMetrics`
+is SIZE: the item's partition key and an estimate of its collection's size.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from dynamo.api import shapes
@@ -29,6 +32,7 @@ from dynamo.cluster import Database
 from dynamo.paxos.operations import DeleteItem, GetItem, PutItem, UpdateItem
 from dynamo.storage.attributes import Item, validate_item, validate_value
 from dynamo.storage.capacity import ConsumedCapacity
+from dynamo.storage.catalog import TableDefinition
 from dynamo.storage.expressions import CompiledRequest, check_style, compile_expressions
 from dynamo.storage.expressions.compile import PARAMETERS
 from dynamo.storage.table import WritePlan, check_put_delete_return_values
@@ -43,8 +47,8 @@ async def put_item(node: Database, region: str, params: dict[str, Any]) -> dict[
     table = node.table(region, params["TableName"])
     compiled = compiled.for_schema(table.schema)
     plan = await node.write(PutItem(table.definition, item, compiled, return_values(params),
-                                    on_failure(params)))
-    return write_answer(plan, params)
+                                    on_failure(params), node.item_collection_limit))
+    return write_answer(plan, params, table.definition, item)
 
 
 async def get_item(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -69,8 +73,8 @@ async def update_item(node: Database, region: str, params: dict[str, Any]) -> di
     table = node.table(region, params["TableName"])
     compiled = compiled.for_schema(table.schema)
     plan = await node.write(UpdateItem(table.definition, key, compiled, return_values(params),
-                                       on_failure(params)))
-    return write_answer(plan, params)
+                                       on_failure(params), node.item_collection_limit))
+    return write_answer(plan, params, table.definition, key)
 
 
 async def delete_item(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -82,8 +86,9 @@ async def delete_item(node: Database, region: str, params: dict[str, Any]) -> di
     table = node.table(region, params["TableName"])
     compiled = compiled.for_schema(table.schema)
     plan = await node.write(DeleteItem(table.definition, key, compiled, return_values(params),
-                                       on_failure(params)))
-    return write_answer(plan, params)
+                                       on_failure(params),
+                                       collection_limit=node.item_collection_limit))
+    return write_answer(plan, params, table.definition, key)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -139,13 +144,38 @@ def on_failure(params: dict[str, Any]) -> str:
     return params.get("ReturnValuesOnConditionCheckFailure") or "NONE"
 
 
-def write_answer(plan: WritePlan, params: dict[str, Any]) -> dict[str, Any]:
-    """The answer to a single-item write: Attributes and ConsumedCapacity if asked for."""
+def write_answer(plan: WritePlan, params: dict[str, Any], definition: TableDefinition,
+                 key: Item) -> dict[str, Any]:
+    """The answer to a single-item write: Attributes, ConsumedCapacity and
+    ItemCollectionMetrics, each if asked for (`key`: the item's key, or the item)."""
     answer: dict[str, Any] = {}
     if plan.attributes:
         answer["Attributes"] = plan.attributes
     add_capacity(answer, plan.capacity, params)
+    metrics = collection_metrics(plan, params, definition, key)
+    if metrics is not None:
+        answer["ItemCollectionMetrics"] = metrics
     return answer
+
+
+GB = 1024 ** 3
+
+
+def collection_metrics(plan: WritePlan, params: dict[str, Any], definition: TableDefinition,
+                       key: Item) -> dict[str, Any] | None:
+    """ItemCollectionMetrics of a write, if asked for and the table has local indexes.
+
+    DynamoDB gives the size as a range of whole gigabytes that holds it
+    (SizeEstimateRangeGB, "an estimate"); the lab's estimate is exact, so the
+    range is the gigabyte it falls in. A write that changed nothing (deleting a
+    missing item) has no collection to report.
+    """
+    if params.get("ReturnItemCollectionMetrics") != "SIZE" or plan.collection_size is None:
+        return None
+    partition = definition.key_schema.partition.name
+    low = float(math.floor(plan.collection_size / GB))
+    return {"ItemCollectionKey": {partition: key[partition]},
+            "SizeEstimateRangeGB": [low, low + 1.0]}
 
 
 def add_capacity(answer: dict[str, Any], capacity: ConsumedCapacity,

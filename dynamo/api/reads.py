@@ -12,6 +12,12 @@ The paging itself is the table's (`dynamo.storage.table`); this module checks
 the members that only make sense together and frames the answer. As for
 single items, what the request alone shows is checked before the table is
 looked up.
+
+With `IndexName` a Query or Scan reads a secondary index: its key condition
+is on the index's keys, and its LastEvaluatedKey holds the index's keys and
+the table's. A local index is read in the table's partitions, strongly
+consistent if asked; a global one is eventually consistent only, and cannot
+return attributes it does not project (DynamoDB's messages for both).
 """
 
 from __future__ import annotations
@@ -22,11 +28,15 @@ from dynamo.api import shapes
 from dynamo.api.items import add_capacity, checked_key
 from dynamo.cluster import Database
 from dynamo.paxos.operations import Query, Scan
+from dynamo.storage.catalog import TableDefinition
 from dynamo.storage.errors import ValidationException
 from dynamo.storage.expressions import check_style, compile_expressions
 from dynamo.storage.expressions.legacy import filter_condition
+from dynamo.storage.indexes import ALL, SecondaryIndex
 from dynamo.storage.keys import KeySchema, request_key
 from dynamo.storage.table import Page
+
+START_KEY_INVALID = "The provided starting key is invalid"
 
 
 async def query(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -36,11 +46,13 @@ async def query(node: Database, region: str, params: dict[str, Any]) -> dict[str
     select = check_select(params)
     compiled = compile_expressions("Query", params)
     table = node.table(region, params["TableName"])
-    check_index(params)
-    check_start_key_fits(start_key, table.schema)
-    compiled = compiled.for_schema(table.schema)
+    index = find_index(table.definition, params)
+    if index is None:
+        check_start_key_fits(start_key, table.schema)
+    compiled = compiled.for_schema(table.schema if index is None else index.key_schema)
     assert compiled.key_range is not None  # compile_expressions insists on a key condition
-    page = await node.read(Query(table.definition, (
+    check_all_attributes(index, select)
+    arguments = (
         ("key_range", compiled.key_range),
         ("forward", params.get("ScanIndexForward", True) is not False),
         ("limit", params.get("Limit")),
@@ -48,7 +60,9 @@ async def query(node: Database, region: str, params: dict[str, Any]) -> dict[str
         ("filter", compiled.filter),
         ("projection", compiled.projection),
         ("select", select),
-    ), bool(params.get("ConsistentRead"))))
+    )
+    page = await node.read(Query(table.definition, *read_target(arguments, index,
+                                                                params)))
     return page_answer(page, select, params)
 
 
@@ -63,8 +77,9 @@ async def scan(node: Database, region: str, params: dict[str, Any]) -> dict[str,
     segment, total = segments(params)
     compiled = compile_expressions("Scan", params)
     table = node.table(region, params["TableName"])
-    check_index(params)
-    page = await node.read(Scan(table.definition, (
+    index = find_index(table.definition, params, scan=True)
+    check_all_attributes(index, select)
+    arguments = (
         ("segment", segment),
         ("total_segments", total),
         ("limit", params.get("Limit")),
@@ -72,7 +87,8 @@ async def scan(node: Database, region: str, params: dict[str, Any]) -> dict[str,
         ("filter", compiled.filter),
         ("projection", compiled.projection),
         ("select", select),
-    ), bool(params.get("ConsistentRead"))))
+    )
+    page = await node.read(Scan(table.definition, *read_target(arguments, index, params)))
     return page_answer(page, select, params)
 
 
@@ -97,11 +113,57 @@ def check_start_key_fits(start_key: dict[str, Any] | None, schema: KeySchema) ->
         raise ValidationException("The provided starting key is invalid") from None
 
 
-def check_index(params: dict[str, Any]) -> None:
-    """Secondary indexes are not built yet, so every IndexName is unknown."""
-    index = params.get("IndexName")
-    if index is not None:
-        raise ValidationException(f"The table does not have the specified index: {index}")
+def find_index(definition: TableDefinition, params: dict[str, Any],
+               scan: bool = False) -> SecondaryIndex | None:
+    """The index a Query or Scan names (None: it reads the table), checked as DynamoDB does.
+
+    An unknown index is "The table does not have the specified index" (a Scan
+    with an ExclusiveStartKey is told its start key is invalid first, as
+    DynamoDB answers); a global index cannot be read strongly consistently,
+    nor at all while it is being backfilled: it would miss items.
+    """
+    name = params.get("IndexName")
+    if name is None:
+        return None
+    index = definition.index(name)
+    if index is None:
+        if scan and params.get("ExclusiveStartKey"):
+            raise ValidationException(START_KEY_INVALID)
+        raise ValidationException(f"The table does not have the specified index: {name}")
+    if index.is_global and params.get("ConsistentRead"):
+        raise ValidationException("Consistent reads are not supported on global secondary indexes")
+    if index.is_global and index.backfilling:
+        raise ValidationException(f"Cannot read from backfilling global secondary index: {name}")
+    return index
+
+
+def check_all_attributes(index: SecondaryIndex | None, select: str | None) -> None:
+    """A global index returns only what it projects: ALL_ATTRIBUTES needs projection ALL.
+
+    A local index instead fetches what it lacks from the table's items.
+    """
+    if (index is not None and index.is_global and select == "ALL_ATTRIBUTES"
+            and index.projection.type != ALL):
+        raise ValidationException(
+            "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
+            f"supported for global secondary index {index.name} because its projection "
+            "type is not ALL")
+
+
+def read_target(arguments: tuple[tuple[str, Any], ...], index: SecondaryIndex | None,
+                params: dict[str, Any]) -> tuple[tuple[tuple[str, Any], ...], bool, str | None]:
+    """(arguments, consistent, index) of a Query or Scan operation.
+
+    A local index is read where the table's items are, so it is one more
+    argument of the table's read; a global index is named for the cluster to
+    route to its own partitions.
+    """
+    consistent = bool(params.get("ConsistentRead"))
+    if index is None:
+        return arguments, consistent, None
+    if index.is_global:
+        return arguments, consistent, index.name
+    return (*arguments, ("index", index.name)), consistent, None
 
 
 def check_select(params: dict[str, Any]) -> str | None:

@@ -26,7 +26,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from dynamo.api import admin, batches, http, items, reads, tables, ttl
+from dynamo.api import admin, batches, http, items, reads, tables, transactions, ttl
 from dynamo.api.auth import SignatureVerifier
 from dynamo.api.http import PEER
 from dynamo.api.protocol import (
@@ -49,7 +49,7 @@ log = logging.getLogger("dynamo.api")
 Handler = Callable[[Database, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 OPERATIONS: dict[str, tuple[Structure, Handler]] = {
     **tables.OPERATIONS, **items.OPERATIONS, **reads.OPERATIONS, **batches.OPERATIONS,
-    **ttl.OPERATIONS,
+    **ttl.OPERATIONS, **transactions.OPERATIONS,
 }
 
 Scope = dict[str, Any]

@@ -442,14 +442,34 @@ KEY_SCHEMA = ListOf(Structure({
     "KeyType": String(required=True, enum=("HASH", "RANGE")),
 }), required=True, min_len=1, max_len=2)
 EXPRESSION = String()
+# Dynalite's model: an index's KeyType is any string here (the operation checks it).
+INDEX_KEY_SCHEMA = ListOf(Structure({
+    "AttributeName": String(required=True, min_len=1, max_len=255),
+    "KeyType": String(required=True),
+}), required=True, min_len=1, max_len=2)
+PROJECTION = Structure({
+    "ProjectionType": String(enum=("ALL", "INCLUDE", "KEYS_ONLY")),
+    "NonKeyAttributes": ListOf(String(), min_len=1, max_len=20),
+}, required=True)
+LOCAL_INDEX = Structure({
+    "KeySchema": INDEX_KEY_SCHEMA,
+    "Projection": PROJECTION,
+    "IndexName": table_name(),
+})
+GLOBAL_INDEX = Structure({
+    "KeySchema": INDEX_KEY_SCHEMA,
+    "Projection": PROJECTION,
+    "IndexName": table_name(),
+    "ProvisionedThroughput": THROUGHPUT,
+})
 
 CREATE_TABLE = Structure({
     "AttributeDefinitions": ListOf(ATTRIBUTE_DEFINITIONS.member, required=True),
     "TableName": table_name(),
     "ProvisionedThroughput": THROUGHPUT,
     "KeySchema": KEY_SCHEMA,
-    "LocalSecondaryIndexes": ListOf(Structure({})),
-    "GlobalSecondaryIndexes": ListOf(Structure({})),
+    "LocalSecondaryIndexes": ListOf(LOCAL_INDEX),
+    "GlobalSecondaryIndexes": ListOf(GLOBAL_INDEX),
     "BillingMode": BILLING_MODE,
     "StreamSpecification": Structure({"StreamEnabled": Boolean(required=True)}),
     "Tags": ListOf(Structure({})),

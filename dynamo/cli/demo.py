@@ -4,9 +4,10 @@ It starts `dynamo serve --in-memory` on a port of its own in a subprocess, then 
 to it exactly as an application talks to DynamoDB, printing each request and
 what came back: create a table, put and get an item, query an item
 collection, update under a condition, watch a condition fail with the error
-DynamoDB gives, see the capacity units each call consumed, and watch a table of
-1 WCU take a spike from its burst capacity, then throttle. Then it stops the
-server.
+DynamoDB gives, see the capacity units each call consumed, add a global secondary
+index and watch it catch up, move a value between two items in a transaction,
+and watch a table of 1 WCU take a spike from its burst capacity, then throttle.
+Then it stops the server.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import Any
 
 from dynamo.cli.launch import running_server
 
 BOLD, DIM, GREEN, RED, RESET = "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[0m"
+POLL_S = 0.01  # how often the tour asks whether the index has caught up
 
 
 def register(subparsers: Any) -> None:
@@ -134,13 +137,92 @@ def tour(url: str) -> None:
     print(f"   reading it, eventually consistent: {eventual['ConsumedCapacity']['CapacityUnits']}"
           " RCU (half price)")
 
+    global_index(db)
+    transactions(db)
     throttling(db)
 
     print(f"\n{BOLD}That was DynamoDB's API, served by code you can read:{RESET} "
           "dynamo/api (the wire protocol), dynamo/storage (items, expressions, the B-tree), "
+          "dynamo/indexes (global indexes), dynamo/transactions (the coordinator), "
           "dynamo/admission (the token buckets).")
     print("Next: `dynamo serve` and point your own boto3, AWS CLI or PynamoDB code at it; "
           "see docs/getting-started.md.")
+
+
+def global_index(db: Any) -> None:
+    """A global secondary index added to a live table: backfilled, then kept up asynchronously."""
+    step("A global secondary index: query the songs by genre (paper §2, indexes)",
+         'db.update_table(TableName="Music", GlobalSecondaryIndexUpdates=[{"Create": ...}])')
+    db.update_table(
+        TableName="Music",
+        AttributeDefinitions=[{"AttributeName": "Artist", "AttributeType": "S"},
+                              {"AttributeName": "SongTitle", "AttributeType": "S"},
+                              {"AttributeName": "Genre", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[{"Create": {
+            "IndexName": "ByGenre",
+            "KeySchema": [{"AttributeName": "Genre", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}}])
+    status = _index_status(db)
+    print(f"   right after UpdateTable the index is {status}; the existing items are copied in")
+    while _index_status(db) != "ACTIVE":
+        time.sleep(POLL_S)
+    print("   ...then ACTIVE. Now tag two songs with a genre:")
+    for title in ("Call Me Today", "Howdy"):
+        db.update_item(TableName="Music", Key={"Artist": {"S": "No One You Know"},
+                                               "SongTitle": {"S": title}},
+                       UpdateExpression="SET Genre = :g",
+                       ExpressionAttributeValues={":g": {"S": "Country"}})
+    polls = 1
+    while len(_by_genre(db)) < 2:  # the index is eventually consistent: it lags the table
+        time.sleep(POLL_S)
+        polls += 1
+    print(f"   the index had both after {polls} Query(s): "
+          f"{sorted(item['SongTitle']['S'] for item in _by_genre(db))}")
+    print("   (songs without a Genre are not in the index at all: it is sparse)")
+
+
+def _index_status(db: Any) -> str:
+    indexes = db.describe_table(TableName="Music")["Table"].get("GlobalSecondaryIndexes", [])
+    return next(i["IndexStatus"] for i in indexes if i["IndexName"] == "ByGenre")
+
+
+def _by_genre(db: Any) -> list[Any]:
+    return db.query(TableName="Music", IndexName="ByGenre", KeyConditionExpression="Genre = :g",
+                    ExpressionAttributeValues={":g": {"S": "Country"}})["Items"]
+
+
+def transactions(db: Any) -> None:
+    """Two writes that happen together or not at all (Idziorek et al., ATC'23)."""
+    step("A transaction: move a play from one song to another, all or nothing",
+         'db.transact_write_items(TransactItems=[{"Update": ...}, {"Update": ...}])')
+    howdy = {"Artist": {"S": "No One You Know"}, "SongTitle": {"S": "Howdy"}}
+    happy = {"Artist": {"S": "Acme Band"}, "SongTitle": {"S": "Happy Day"}}
+    move = [{"Update": {"TableName": "Music", "Key": howdy,
+                        "UpdateExpression": "SET Plays = Plays - :one",
+                        "ConditionExpression": "Plays >= :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+            {"Update": {"TableName": "Music", "Key": happy,
+                        "UpdateExpression": "SET Plays = Plays + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}}]
+    db.transact_write_items(TransactItems=move)
+    plays = db.transact_get_items(TransactItems=[
+        {"Get": {"TableName": "Music", "Key": key, "ProjectionExpression": "Plays"}}
+        for key in (howdy, happy)])["Responses"]
+    print(f"   plays now: Howdy {plays[0]['Item']['Plays']['N']}, "
+          f"Happy Day {plays[1]['Item']['Plays']['N']} (read together by TransactGetItems)")
+    step("A transaction whose condition fails changes nothing",
+         '{"ConditionCheck": {..., "ConditionExpression": "Plays > :many"}}')
+    try:
+        db.transact_write_items(TransactItems=[
+            move[1], {"ConditionCheck": {"TableName": "Music", "Key": howdy,
+                                         "ConditionExpression": "Plays > :many",
+                                         "ExpressionAttributeValues": {":many": {"N": "100"}}}}])
+    except db.exceptions.TransactionCanceledException as error:
+        reasons = [r["Code"] for r in error.response["CancellationReasons"]]
+        print(f"{RED}   TransactionCanceledException: {reasons}{RESET}")
+        after = db.get_item(TableName="Music", Key=happy, ConsistentRead=True)["Item"]
+        print(f"   Happy Day still has {after['Plays']['N']} plays: the Update did not happen")
 
 
 def throttling(db: Any) -> None:

@@ -2,7 +2,7 @@
 
     dynamo serve                          # http://127.0.0.1:8000, data in ./data
     dynamo serve --port 8001 --in-memory  # nothing written to disk
-    dynamo serve --processes              # each replica its own process, over TCP
+    dynamo serve --processes              # each storage node its own process, over TCP
 
 With a data directory, tables and items survive a restart, and `kill -9`: every
 write is fsynced in the write-ahead log (`wal/`) before it is acknowledged, then
@@ -30,6 +30,7 @@ Time to Live's sweeper deletes expired items every `--ttl-interval` seconds
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import socket
 import sys
@@ -47,6 +48,9 @@ SPLIT_SIZE = 10 * 1024 ** 3  # DynamoDB's partition size limit
 SPLIT_RATE = 1000.0
 # Seconds between Time to Live's sweeps (dynamo.cluster.ttl; DynamoDB: up to a few days).
 TTL_INTERVAL = 60.0
+# The young generation is collected every 50,000 allocations, not 700 (Python's default):
+# requests make garbage fast, and almost none of it is cyclic.
+GC_THRESHOLDS = (50_000, 20, 100)
 LISTENING = "dynamo serve listening on port "  # + the bound port: what scripts wait for
 
 
@@ -121,12 +125,16 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--split-size", type=int, default=SPLIT_SIZE, metavar="BYTES",
                         help="split a partition once its items pass this size (default "
                              "10 GB, DynamoDB's; tests and the lab use a few KB)")
+    parser.add_argument("--item-collection-limit", type=int, default=None, metavar="BYTES",
+                        help="refuse writes that grow an item collection of a table with local "
+                             "secondary indexes past this size (default 10 GB, DynamoDB's)")
     parser.add_argument("--link-delay-ms", type=float, default=0.0, metavar="MS",
                         help="how long a message takes between replicas (default 0; zones "
                              "of a region are about a millisecond apart)")
     parser.add_argument("--processes", action="store_true",
-                        help="run each replica as its own process (python -m dynamo.net node) "
-                             "talking TCP; this process keeps the API, catalog and router")
+                        help="run each storage node as its own process (python -m dynamo.net "
+                             "storage-node) talking TCP; this process keeps the API, catalog, "
+                             "router, metadata service and the rest of the front end")
     parser.add_argument("--allow-faults", action="store_true",
                         help="accept POST /admin/fault (kill, restart, cut links) from loopback")
     parser.add_argument("--activation-delay", type=float, default=0.0, metavar="SECONDS",
@@ -161,18 +169,21 @@ def run(args: argparse.Namespace) -> int:
         print("dynamo serve: --fsync and --archive need a data directory, not --in-memory",
               file=sys.stderr)
         return 2
-    if args.nodes < 1 or args.nodes == 2:
+    if args.nodes < 1 or args.nodes == 2 or args.processes and args.nodes == 1:
         print("dynamo serve: --nodes must be 1, or 3 or more (a partition has three "
-              "replicas)", file=sys.stderr)
+              "replicas); --processes needs 3 or more", file=sys.stderr)
         return 2
     if args.zones < 1 or args.split_size < 1:
         print("dynamo serve: --zones and --split-size must be at least 1", file=sys.stderr)
+        return 2
+    if args.item_collection_limit is not None and args.item_collection_limit < 1:
+        print("dynamo serve: --item-collection-limit must be at least 1", file=sys.stderr)
         return 2
     if args.ttl_interval < 0:
         print("dynamo serve: --ttl-interval must be 0 (never) or more", file=sys.stderr)
         return 2
     if args.processes and args.link_delay_ms:
-        print("dynamo serve: --link-delay-ms is for the embedded group, not --processes",
+        print("dynamo serve: --link-delay-ms is for the embedded fleet, not --processes",
               file=sys.stderr)
         return 2
     if args.archive and (args.nodes != 1 or args.processes):
@@ -202,12 +213,7 @@ def run(args: argparse.Namespace) -> int:
     archive = None if args.archive is None else open_store(args.archive, args.archive_endpoint)
     try:
         node: Any
-        if args.processes:
-            from dynamo.cluster.processes import ProcessNode
-            node = ProcessNode(None if args.in_memory else args.data_dir, replicas=args.nodes,
-                               activation_delay=args.activation_delay,
-                               fsync=args.fsync or "always")
-        elif args.nodes == 1 or not paxos_written():
+        if not args.processes and (args.nodes == 1 or not paxos_written()):
             if args.nodes != 1:
                 print("dynamo serve: the Paxos core of chapter 03 is not written yet in this "
                       "copy: serving one unreplicated node (--nodes 1)", file=sys.stderr)
@@ -217,15 +223,18 @@ def run(args: argparse.Namespace) -> int:
         else:
             from dynamo.cluster.fleet import FleetSettings
             from dynamo.cluster.partitioned import PartitionedNode
+            from dynamo.cluster.processes import ProcessFleetNode
             settings = FleetSettings(nodes=args.nodes, zones=args.zones,
                                      split_size=args.split_size,
                                      split_rate=args.split_rate or None,
                                      fsync=args.fsync or "always",
                                      link_delay_ms=args.link_delay_ms,
                                      admission=era_to_run(args.admission))
-            node = PartitionedNode(None if args.in_memory else args.data_dir,
-                                   settings=settings, activation_delay=args.activation_delay,
-                                   ttl_interval=args.ttl_interval)
+            fleet = ProcessFleetNode if args.processes else PartitionedNode
+            node = fleet(None if args.in_memory else args.data_dir, settings=settings,
+                         activation_delay=args.activation_delay, ttl_interval=args.ttl_interval)
+        if args.item_collection_limit is not None:
+            node.item_collection_limit = args.item_collection_limit
     except (CorruptLogError, ReplicaStateError) as error:  # serving would lose or invent writes
         print(f"dynamo serve: refusing to serve {args.data_dir}: {error}", file=sys.stderr)
         return 1
@@ -236,11 +245,9 @@ def run(args: argparse.Namespace) -> int:
         node.close()
         return 1
     where = "in memory" if path is None else f"{path}, log fsync {args.fsync or 'always'}"
-    if args.processes:
-        where = (f"{args.nodes} replicas in {args.nodes} zones, each its own process, "
-                 + ("in memory" if args.in_memory else f"in {args.data_dir}"))
-    elif not isinstance(node, SingleNode):
+    if not isinstance(node, SingleNode):
         where = (f"{args.nodes} storage nodes in {min(args.zones, args.nodes)} zones, "
+                 + ("each its own process, " if args.processes else "")
                  + ("in memory" if args.in_memory else f"in {args.data_dir}"))
     if getattr(node, "replica", None) is not None and node.replica.replayed:
         print(f"Recovered: replayed {node.replica.replayed} log records", flush=True)
@@ -248,6 +255,10 @@ def run(args: argparse.Namespace) -> int:
     checked = ", signatures checked" if verifier else ""
     print(f"Dynamo Lab serving DynamoDB on http://{args.host}:{port} (data {where}{checked})")
     print(f"{LISTENING}{port}", flush=True)
+    # Every request allocates many short-lived objects (messages, effects, items); with
+    # the collector's default thresholds it ran every few requests and cost 13-18 % of
+    # the server's CPU per request (docs/performance.md, "Garbage collection").
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         # uvloop (libuv) cuts the server's CPU per GetItem by up to 5 %
         # (docs/performance.md, "Event loop"); the node code is loop-agnostic.

@@ -4,9 +4,9 @@
 fleet of storage nodes hosting the replicas of every table's partitions, a
 request router, the metadata service and autoadmin's balancer, embedded in
 the server process (`fleet.py`), behind the control plane (`control.py`).
-`--processes` runs a `ProcessNode` (`processes.py`): one replication group,
-without partitions, each replica a process of its own over TCP. `--nodes 1`
-runs a `SingleNode`, one unreplicated replica, for comparison. Each is a
+`--processes` runs a `ProcessNode` (`processes.py`): the same fleet, each
+storage node a process of its own over TCP. `--nodes 1` runs a `SingleNode`,
+one unreplicated replica, for comparison. Each is a
 `Database` to the API: the control plane's table operations, and the data
 plane's typed requests (`dynamo.paxos.operations`).
 """
@@ -20,6 +20,7 @@ from dynamo.paxos.operations import DeleteItem, PutItem, UpdateItem
 from dynamo.storage.catalog import TableDefinition
 from dynamo.storage.keys import KeySchema
 from dynamo.storage.table import WritePlan
+from dynamo.transactions.operations import TransactGet, TransactWrite
 
 
 class TableHandle(Protocol):
@@ -30,7 +31,14 @@ class TableHandle(Protocol):
 
 
 class Database(Protocol):
-    """What the API asks of the database behind it."""
+    """What the API asks of the database behind it.
+
+    `item_collection_limit` is the largest an item collection of a table with
+    local secondary indexes may grow (DynamoDB's 10 GB; `dynamo serve
+    --item-collection-limit` lowers it for tests).
+    """
+
+    item_collection_limit: int
 
     def clock(self) -> float: ...
 
@@ -61,3 +69,10 @@ class Database(Protocol):
     def admin_fault(self, fault: dict[str, Any]) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
+
+
+class Transactional(Protocol):
+    """What the API asks of a database that runs transactions (the partitioned fleet's
+    transaction coordinator, `dynamo.transactions`)."""
+
+    async def transact(self, request: TransactWrite | TransactGet) -> Any: ...

@@ -5,8 +5,8 @@ DynamoDB keeps table definitions apart from the items, in its control plane
 partitions' replication groups. `ControlPlane` is that split for the lab: the
 catalog of table definitions (`dynamo.storage.catalog`) and the rules of the
 table operations, shared by every kind of database `dynamo serve` can run
-(`SingleNode`, one B-tree; `PartitionedNode`, a fleet of partitions;
-`ReplicatedNode`, one Paxos group of processes). What differs,
+(`SingleNode`, one B-tree; `PartitionedNode`, a fleet of partitions, embedded
+or with its storage nodes as processes, `ProcessNode`). What differs,
 how a table's items are dropped and counted, each subclass says.
 
 The control plane is asynchronous in DynamoDB: CreateTable answers CREATING
@@ -31,6 +31,7 @@ from dynamo.storage.errors import (
     ThrottlingException,
     ValidationException,
 )
+from dynamo.storage.indexes import ITEM_COLLECTION_LIMIT
 from dynamo.storage.keys import KeySchema
 
 NOT_FOUND = "Requested resource not found"
@@ -40,6 +41,8 @@ IN_USE = "Attempt to change a resource which is still in use"
 
 class ControlPlane:
     """Table definitions and the table operations' rules (CreateTable ... DeleteTable)."""
+
+    item_collection_limit: int = ITEM_COLLECTION_LIMIT  # `dynamo serve` may lower it
 
     def __init__(self, catalog: Catalog, *, activation_delay: float = 0.0,
                  clock: Callable[[], float] = time.time) -> None:

@@ -3,8 +3,9 @@
 `dynamo serve` runs the paper's fleet in miniature inside one process: N
 storage nodes in Z availability zones, each hosting replicas of many
 partitions (`dynamo.partitioning.StorageNode`), one request router, the
-metadata service and autoadmin's balancer, which moves replicas to even out
-the nodes. They are the sans-IO nodes the simulator steps, driven
+metadata service and autoadmin, which heals a partition that lost a replica
+(a log replica at once, then a full replacement, §5.1) and moves replicas to
+even out the nodes (§4.3). They are the sans-IO nodes the simulator steps, driven
 here on the running asyncio loop with real parts around them:
 
 * **a storage node's disk**: one write-ahead log (`dynamo.wal`) shared by all
@@ -35,8 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-import os
 import random
 import shutil
 import time
@@ -52,7 +51,6 @@ from dynamo.admission.eras import DEFAULT_ERA, Era
 from dynamo.admission.fleet import BALANCER, CONTROLLER, GAC
 from dynamo.admission.gac_server import GacServer
 from dynamo.admission.router import AdmittingRouter
-from dynamo.admission.storage_node import AdmittingStorageNode
 from dynamo.contract import (
     Announce,
     CancelTimer,
@@ -69,36 +67,20 @@ from dynamo.contract import (
     Start,
     TimerFired,
 )
-from dynamo.net.group import paxos_codec
-from dynamo.partitioning.autoadmin import Balancer
+from dynamo.indexes.propagator import PROPAGATOR, Propagator, PropagatorConfig
+from dynamo.net.node_disk import NodeDisk
+from dynamo.net.storage_process import build_storage_node, fleet_codec, fleet_node_config
+from dynamo.partitioning.autoadmin import AutoAdmin
 from dynamo.partitioning.messages import Forward, Forwarded, Unreachable
 from dynamo.partitioning.metadata import MetadataService
-from dynamo.partitioning.partition_map import PartitionId
 from dynamo.partitioning.router import RequestRouter, RouterConfig
-from dynamo.partitioning.storage_node import Hosted, NodeConfig, StorageNode, Tagged, Unhosted
-from dynamo.paxos.log import AcceptedEntry, Promised, Snapshot
-from dynamo.storage.btree import BTree
-from dynamo.wal import WriteAheadLog
+from dynamo.partitioning.storage_node import NodeConfig, StorageNode
+from dynamo.transactions.coordinator import CoordinatorConfig, TransactionCoordinator
 from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy
 
 ROUTER, METADATA, AUTOADMIN, API = "router", "memds", "autoadmin", "api"
+TC = "tc"  # the transaction coordinator (ATC'23 §3.1); its disk holds its ledger
 REQUEST_S = 30.0  # a safety net: the router answers every request within its deadline
-
-
-@dataclass
-class _Disk:
-    """What a storage node keeps across a crash: its log, placement and B-trees."""
-
-    root: Path | None
-    log: WriteAheadLog | None
-    btrees: dict[PartitionId, BTree] = field(default_factory=dict)
-    hosted: dict[PartitionId, Hosted] = field(default_factory=dict)
-    # In memory: each replica's records since its last mark, what a restart rebuilds from.
-    tagged: dict[PartitionId, list[Tagged]] = field(default_factory=dict)
-    # Which log positions each replica still needs (on disk): its accepted slots since
-    # its last mark, and its latest promise.
-    slots: dict[PartitionId, dict[int, int]] = field(default_factory=dict)
-    promises: dict[PartitionId, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -108,7 +90,7 @@ class _Host:
     id: NodeId
     zone: str | None
     build: Callable[[list[Any]], Node]
-    disk: _Disk | None = None
+    disk: NodeDisk | None = None
     node: Node | None = None
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     waiting: list[tuple[list[Any], list[Effect]]] = field(default_factory=list)
@@ -135,6 +117,9 @@ class FleetSettings:
     link_delay_ms: float = 0.0
     segment_bytes: int = DEFAULT_SEGMENT_BYTES
     admission: Era | None = DEFAULT_ERA  # None: nothing throttled (to measure its cost)
+    # A member silent this many 50 ms heartbeats is replaced by a log replica (§5.1): a
+    # second, so that a loop busy with a large batch is not taken for a dead node.
+    unresponsive_heartbeats: int = 20
 
 
 class Fleet:
@@ -145,11 +130,13 @@ class Fleet:
         self.root = root
         self.settings = settings
         self.on_event = on_event
-        self.codec = paxos_codec()
+        self.codec = fleet_codec()
         self.cut: set[tuple[NodeId, NodeId]] = set()
         self.zones = {f"n{i + 1}": f"az{i % settings.zones + 1}" for i in range(settings.nodes)}
-        node_config = replace(settings.node, metadata=METADATA, split_size=settings.split_size,
-                              split_rate=settings.split_rate)
+        node_config = fleet_node_config(
+            replace(settings.node, metadata=METADATA), self.zones, settings.split_size,
+            settings.split_rate, settings.unresponsive_heartbeats)
+        healing = node_config.healing
         self.hosts: dict[NodeId, _Host] = {}
         for node_id, zone in self.zones.items():
             disk = self._open_disk(node_id)
@@ -159,6 +146,13 @@ class Fleet:
         self.router = self._router(settings)
         self.hosts[METADATA] = _Host(METADATA, None, lambda records: self.metadata)
         self.hosts[ROUTER] = _Host(ROUTER, None, lambda records: self.router)
+        # Global indexes' propagator (dynamo.indexes): it keeps nothing, so it is never lost.
+        self.propagator = Propagator(PROPAGATOR, random.Random(),
+                                     PropagatorConfig(METADATA, router=settings.router))
+        self.hosts[PROPAGATOR] = _Host(PROPAGATOR, None, lambda records: self.propagator)
+        tc_config = CoordinatorConfig(router=replace(settings.router, metadata=METADATA))
+        self.hosts[TC] = _Host(TC, None, lambda records: TransactionCoordinator(
+            TC, records, random.Random(), tc_config), self._open_ledger())
         if settings.admission is Era.GAC:
             gac = GacServer(GAC)
             self.hosts[GAC] = _Host(GAC, None, lambda records: gac)
@@ -167,7 +161,7 @@ class Fleet:
         if settings.admission is Era.ADAPTIVE:
             controller = CapacityController(CONTROLLER, self.storage_nodes)
             self.hosts[CONTROLLER] = _Host(CONTROLLER, None, lambda records: controller)
-        self.balancer = Balancer(AUTOADMIN, self.zones, METADATA)
+        self.balancer = AutoAdmin(AUTOADMIN, self.zones, METADATA, healing=healing)
         self.hosts[AUTOADMIN] = _Host(AUTOADMIN, None, lambda records: self.balancer)
         self._epoch = time.monotonic()
         self._requests = itertools.count(1)
@@ -187,10 +181,7 @@ class Fleet:
         for host in self.hosts.values():
             self._halt(host)
             if host.disk is not None:
-                for btree in host.disk.btrees.values():
-                    btree.close()
-                if host.disk.log is not None:
-                    host.disk.log.close()
+                host.disk.close()
 
     def kill(self, node_id: NodeId) -> None:
         """Crash a storage node: memory, timers and unsynced records go; its disk stays."""
@@ -247,60 +238,28 @@ class Fleet:
 
     # --- disks ---------------------------------------------------------------------
 
-    def _open_disk(self, node_id: NodeId) -> _Disk:
-        if self.root is None:
-            return _Disk(None, None)
-        root = self.root / node_id
-        (root / "partitions").mkdir(parents=True, exist_ok=True)
-        log, _report = WriteAheadLog.open(root / "wal", fsync=self.settings.fsync,
-                                          segment_bytes=self.settings.segment_bytes)
-        disk = _Disk(root, log)
-        placement = root / "placement.json"
-        if placement.exists():
-            for tree in json.loads(placement.read_text()):
-                hosted = self.codec.from_tree(tree)
-                disk.hosted[hosted.partition] = hosted
-        return disk
+    def _open_disk(self, node_id: NodeId) -> NodeDisk | None:
+        return NodeDisk.open(self.codec, None if self.root is None else self.root / node_id,
+                             self.settings.fsync, self.settings.segment_bytes)
+
+    def _open_ledger(self) -> NodeDisk:
+        """The TC's disk: a write-ahead log of its ledger records, never truncated."""
+        return NodeDisk.open(self.codec, None if self.root is None else self.root / TC,
+                             self.settings.fsync, self.settings.segment_bytes)
 
     def _storage_node(self, node_id: NodeId, config: NodeConfig,
-                      disk: _Disk) -> Callable[[list[Any]], Node]:
-        def btree(node: NodeId, partition: PartitionId) -> BTree:
-            found = disk.btrees.get(partition)
-            if found is None:
-                path = None if disk.root is None else disk.root / "partitions" / f"{partition}.sqlite3"
-                found = disk.btrees[partition] = BTree(path, synchronous="NORMAL")
-            return found
-
-        era = self.settings.admission
-
+                      disk: NodeDisk | None) -> Callable[[list[Any]], Node]:
         def build(records: list[Any]) -> Node:
-            if era is None:
-                return StorageNode(node_id, records, random.Random(), config, btree)
-            return AdmittingStorageNode(node_id, records, random.Random(), config, btree, era,
-                                        controller=CONTROLLER,
-                                        balancer=BALANCER if era is Era.GAC else None)
+            assert disk is not None
+            return build_storage_node(node_id, records, random.Random(), config,
+                                      self.settings.admission, disk)
 
         return build
-
-    def _recovered_records(self, host: _Host) -> list[Any]:
-        disk = host.disk
-        if disk is None:
-            return []
-        records: list[Any] = list(disk.hosted.values())
-        if disk.log is None:
-            return records + [r for kept in disk.tagged.values() for r in kept]
-        for lsn, payload in disk.log.replay():
-            record = self.codec.loads(payload)
-            hosted = disk.hosted.get(record.partition)
-            if hosted is not None and record.incarnation == hosted.incarnation:
-                self._note_position(disk, record, lsn)  # an earlier hosting's: garbage
-                records.append(record)
-        return records
 
     # --- the driver --------------------------------------------------------------------
 
     def _boot(self, host: _Host) -> None:
-        host.node = host.build(self._recovered_records(host))
+        host.node = host.build([] if host.disk is None else host.disk.recovered_records())
         if host.disk is not None and host.disk.log is not None:
             host.executor = ThreadPoolExecutor(1, thread_name_prefix=f"wal-{host.id}")
         self._step(host, Start())
@@ -341,7 +300,7 @@ class Fleet:
         disk = host.disk
         assert disk is not None, f"{host.id} persists nothing"
         if disk.log is None:  # in memory: a record is "durable" once kept
-            self._keep_in_memory(disk, records)
+            disk.keep_in_memory(records)
             self._carry_out(host, effects)
             return
         host.waiting.append((records, effects))
@@ -357,101 +316,13 @@ class Fleet:
         while host.waiting and host.generation == generation:
             batch, host.waiting = host.waiting, []
             records = [r for records, _ in batch for r in records]
-            placement = [r for r in records if type(r) in (Hosted, Unhosted)]
-            logged = [r for r in records if type(r) not in (Hosted, Unhosted)]
-            payloads = [self.codec.dumps(r) for r in logged]
-            if placement:
-                await loop.run_in_executor(host.executor, self._place, disk, placement)
-            lsns = await loop.run_in_executor(host.executor, disk.log.append_batch, payloads)
+            written = await loop.run_in_executor(host.executor, disk.write, records)
             if host.generation != generation:
                 return  # crashed meanwhile: the effects die with the node
-            for record, lsn in zip(logged, lsns, strict=True):
-                self._note_position(disk, record, lsn)
-            if any(_is_mark(r) for r in logged):
-                self._truncate(disk)
+            disk.logged(written)
             for _, effects in batch:
                 self._carry_out(host, effects)
         host.flushing = False
-
-    def _place(self, disk: _Disk, records: list[Any]) -> None:
-        """Record hosted partitions durably: a new placement file, fsynced, then renamed."""
-        assert disk.root is not None
-        for record in records:
-            if type(record) is Hosted:
-                disk.hosted[record.partition] = record
-            else:
-                disk.hosted.pop(record.partition, None)
-                self._drop_btree(disk, record.partition)
-        path, scratch = disk.root / "placement.json", disk.root / "placement.json.new"
-        with open(scratch, "w") as out:
-            json.dump([self.codec.to_tree(h) for h in disk.hosted.values()], out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(scratch, path)
-        directory = os.open(disk.root, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-
-    @staticmethod
-    def _drop_btree(disk: _Disk, partition: PartitionId) -> None:
-        btree = disk.btrees.pop(partition, None)
-        if btree is not None:
-            btree.close()
-        if disk.root is not None:
-            for path in (disk.root / "partitions").glob(f"{partition}.sqlite3*"):
-                path.unlink()
-        disk.slots.pop(partition, None)
-        disk.promises.pop(partition, None)
-
-    def _keep_in_memory(self, disk: _Disk, records: list[Any]) -> None:
-        for record in records:
-            kind = type(record)
-            if kind is Hosted:
-                disk.hosted[record.partition] = record
-            elif kind is Unhosted:
-                disk.hosted.pop(record.partition, None)
-                disk.tagged.pop(record.partition, None)
-                self._drop_btree(disk, record.partition)
-            elif type(record.record) is Snapshot:
-                # The B-tree holds the slots behind the mark: keep neither them nor the mark.
-                kept = disk.tagged.get(record.partition, [])
-                kept[:] = [r for r in kept if not _behind(r.record, record.record.index)]
-            else:
-                disk.tagged.setdefault(record.partition, []).append(record)
-
-    @staticmethod
-    def _note_position(disk: _Disk, record: Any, lsn: int) -> None:
-        if type(record) is not Tagged:
-            return
-        inner, partition = record.record, record.partition
-        if type(inner) is AcceptedEntry:
-            disk.slots.setdefault(partition, {})[inner.index] = lsn
-        elif type(inner) is Promised:
-            disk.promises[partition] = lsn
-        elif type(inner) is Snapshot:
-            slots = disk.slots.get(partition, {})
-            for slot in [s for s in slots if s <= inner.index]:
-                del slots[slot]
-
-    def _truncate(self, disk: _Disk) -> None:
-        """Drop sealed log segments no hosted replica needs any more.
-
-        A replica needs its accepted slots since its last mark and its latest
-        promise; everything older is in its B-tree, made durable first.
-        """
-        assert disk.log is not None
-        needed = [lsn for slots in disk.slots.values() for lsn in slots.values()]
-        needed += list(disk.promises.values())
-        oldest = min(needed, default=disk.log.last_lsn + 1)
-        removable = [s for s in disk.log.segments() if s.sealed and s.last_lsn < oldest]
-        if not removable:
-            return
-        for btree in disk.btrees.values():
-            btree.sync()
-        for segment in removable:
-            disk.log.remove_segment(segment)
 
     def _carry_out(self, host: _Host, effects: list[Effect]) -> None:
         loop = asyncio.get_running_loop()
@@ -506,16 +377,6 @@ class Fleet:
         """Delete the fleet's directory (a scratch fleet, after close)."""
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _is_mark(record: Any) -> bool:
-    return type(record) is Tagged and type(record.record) is Snapshot
-
-
-def _behind(record: Any, mark: int) -> bool:
-    """A replica's record its B-tree now holds: a slot up to `mark`, or an old promise
-    (the replica persists its promise again after every mark)."""
-    return (type(record) is AcceptedEntry and record.index <= mark) or type(record) is Promised
 
 
 def _plain(value: Any) -> Any:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dynamo.contract import Node, NodeFactory, NodeId, Rng
-from dynamo.partitioning.autoadmin import Balancer
+from dynamo.logreplica.healing import HealingConfig
+from dynamo.partitioning.autoadmin import AutoAdmin, Balancer
 from dynamo.partitioning.keyspace import KEY_SPACE
 from dynamo.partitioning.metadata import MetadataService, RegisterTable
 from dynamo.partitioning.partition_map import PartitionId
@@ -41,7 +42,11 @@ class FleetConfig:
     compact_ms: float = 1000.0
     split_rate: float | None = None
     balance: bool = False  # run autoadmin's balancer, which moves replicas (§4.3)
+    heal: bool = False  # replicas heal their groups with log replicas, autoadmin too (§5.1)
     root: PartitionId = ROOT  # the table's first partition's id
+    # More tables (storage id, first partition's id), placed like the first: a global
+    # index's table, for one (`dynamo.indexes`).
+    tables: tuple[tuple[str, PartitionId], ...] = ()
 
     @property
     def zones(self) -> dict[NodeId, str]:
@@ -68,32 +73,39 @@ def fleet_factories(config: FleetConfig, paxos: PaxosConfig, bug: str | None = N
     router_class = router_class or planted_router
     disks: dict[tuple[NodeId, PartitionId], BTree] = {}
     members = config.storage_nodes[:3]
-    root = Hosted(config.root, KV_TABLE.tbl, 0, KEY_SPACE, members)
+    roots = [Hosted(partition, table, 0, KEY_SPACE, members)
+             for table, partition in ((KV_TABLE.tbl, config.root), *config.tables)]
+    healing = HealingConfig(tuple(config.zones.items())) if config.heal else None
     node_config = NodeConfig(paxos, METADATA, split_size=config.split_size,
                              check_ms=config.check_ms, split_rate=config.split_rate,
-                             compact_ms=config.compact_ms, report_ms=config.check_ms)
+                             compact_ms=config.compact_ms, report_ms=config.check_ms,
+                             healing=healing)
 
     def disk(node: NodeId, partition: PartitionId) -> BTree:
         return disks.setdefault((node, partition), BTree(None))
 
     def storage_node(id: NodeId, records: Sequence[Any], rng: Rng) -> Node:
-        placed = [root] if id in members else []  # the table's placement, made before boot
+        placed = roots if id in members else []  # the tables' placement, made before boot
         return node_class(id, [*placed, *records], rng, node_config, disk)
 
     def metadata(id: NodeId, records: Sequence[Any], rng: Rng) -> Node:
         service = MetadataService(id)
-        service.register(RegisterTable(KV_TABLE.tbl, config.root, members))
+        for root in roots:
+            service.register(RegisterTable(root.table, root.partition, members))
         return service
 
     def router(id: NodeId, records: Sequence[Any], rng: Rng) -> Node:
         return router_class(id, rng, config.router)
 
     def autoadmin(id: NodeId, records: Sequence[Any], rng: Rng) -> Node:
-        return Balancer(id, config.zones, METADATA, poll_ms=config.check_ms)
+        if healing is None:
+            return Balancer(id, config.zones, METADATA, poll_ms=config.check_ms)
+        return AutoAdmin(id, config.zones, METADATA, poll_ms=config.check_ms, healing=healing,
+                         balance=config.balance)
 
     factories: dict[NodeId, NodeFactory] = {n: storage_node for n in config.storage_nodes}
     factories[METADATA] = metadata
-    if config.balance:
+    if config.balance or config.heal:
         factories[AUTOADMIN] = autoadmin
     factories.update({r: router for r in config.routers})
     return factories

@@ -28,9 +28,11 @@ from typing import Any
 from dynamo.contract import NodeId
 from dynamo.partitioning.keyspace import KeyRange, position_of
 from dynamo.partitioning.partition_map import PartitionId
-from dynamo.paxos.operations import Ok
-from dynamo.paxos.statemachine import InFlight, StorageReplica
+from dynamo.paxos.operations import Ok, Query, Rejected
+from dynamo.paxos.statemachine import InFlight, StorageReplica, WriteRecord, digest
+from dynamo.storage import outbox
 from dynamo.storage.btree import BTree, Mutation
+from dynamo.storage.errors import DynamoError
 from dynamo.storage.keys import EncodedKey
 
 SYSTEM_TABLE = "__partition__"
@@ -75,7 +77,7 @@ class PartitionStore(StorageReplica):
         self.split = self._load_split()
 
     def plans(self, request: Any) -> bool:
-        return type(request) is Split
+        return type(request) is Split or outbox.plans(request)
 
     def plan(self, request: Any, in_flight: InFlight) -> tuple[Any, Any]:
         """As layer 3 plans, but a split partition takes nothing and a Split is logged."""
@@ -86,6 +88,10 @@ class PartitionStore(StorageReplica):
                 return None, WrongPartition(self.partition)
             return SplitRecord(request.at, request.left, request.right,
                                self.members() or ()), Ok()
+        if outbox.plans(request):  # a global index's update (`dynamo.storage.outbox`)
+            planned = outbox.plan(request, in_flight)
+            expects = tuple((tbl, key, digest(row)) for tbl, key, row in planned.read)
+            return WriteRecord(planned.changes, expects), Ok()
         return super().plan(request, in_flight)
 
     def apply(self, slot: int, command: Any) -> bool:
@@ -105,6 +111,12 @@ class PartitionStore(StorageReplica):
     def read(self, request: Any) -> Any:
         if self.split is not None:
             return WrongPartition(self.partition, self.split)
+        if getattr(request, "index", None) is not None:  # a global index's partition
+            try:
+                return Ok(outbox.read_index(self.btree, request.table, request.index,
+                                            type(request) is Query, dict(request.arguments)))
+            except DynamoError as error:
+                return Rejected(error)
         return super().read(request)
 
     def restore(self, index: int, items: tuple[Mutation, ...], members: tuple[str, ...],

@@ -20,9 +20,9 @@ cold (a cold fleet would otherwise stampede it). This router does the same:
 one `MapRequest` per client request; a miss only means the request waits for
 the answer instead of going ahead.
 
-Definite and indefinite outcomes (as in `dynamo.cluster.routing`): a write
-whose replica never answered may still be chosen, so it is not retried: the
-client hears `Indefinite`, as a DynamoDB 500. Reads are always retried.
+Definite and indefinite outcomes: a write whose replica never answered may
+still be chosen, so it is not retried: the client hears `Indefinite`, as a
+DynamoDB 500. Reads are always retried.
 """
 
 from __future__ import annotations
@@ -65,7 +65,15 @@ from dynamo.paxos.statemachine import is_read
 from dynamo.storage.btree import segment_bounds
 from dynamo.storage.capacity import ConsumedCapacity, page_read_units
 from dynamo.storage.errors import DynamoError
-from dynamo.storage.keys import EncodedKey, encode_value, hash_position, item_key, request_key
+from dynamo.storage.indexes import index_tbl
+from dynamo.storage.keys import (
+    EncodedKey,
+    KeySchema,
+    encode_value,
+    hash_position,
+    item_key,
+    request_key,
+)
 from dynamo.storage.table import MAX_PAGE_BYTES, Page
 
 
@@ -100,6 +108,32 @@ class ToPartition:
     table: str
     partition: PartitionId
     operation: Any
+
+
+@dataclass(frozen=True)
+class ToItem:
+    """A request of a layer above, placed by the item it touches: a transaction's prepare,
+    commit, cancel or read (`dynamo.transactions`). It goes to the leader of the partition
+    holding `key` of `table`, as a write does; `read` says how admission control counts it."""
+
+    table: str
+    key: EncodedKey
+    operation: Any
+    read: bool = False
+
+
+@dataclass(frozen=True)
+class ToKey:
+    """A request of the system's own, routed by `key` in `table`'s key space as an item's
+    write is (a global index's update, `dynamo.indexes`): never throttled, charged to no
+    table, like `ToPartition`."""
+
+    table: str
+    key: EncodedKey
+    operation: Any
+
+
+SYSTEM_REQUESTS = (ToPartition, ToKey)
 
 
 @dataclass
@@ -195,13 +229,14 @@ class RequestRouter:
         """Admit a located request (`admit`), then route it to its partition."""
         op = request.operation
         table, item_key_, item_op = located
-        refused = None if type(op) is ToPartition else self.admit(table, item_op)
+        refused = None if type(op) in SYSTEM_REQUESTS else self.admit(table, item_op)
         if refused is not None:
             return [Reply(request.client, request.request_id, refused)]
         key = next(self._ids)
         self.pending[key] = _Pending(
             request.client, request.request_id, op, table, item_key_,
-            getattr(item_op, "consistent", True) is not False, is_read(item_op),
+            getattr(item_op, "consistent", True) is not False,
+            op.read if type(op) is ToItem else is_read(item_op),
             self.now + self.config.deadline_ms, scan=scan_progress(op))
         # Constant work: one lookup per request, whether the cache hits or not (§6.6); on
         # a miss, `_dispatch` makes it and the request waits for the answer.
@@ -228,12 +263,12 @@ class RequestRouter:
         pending.attempt = attempt = next(self._ids)
         self.attempts[attempt] = key
         operation = pending.operation
-        if type(operation) is ToPartition:
+        if type(operation) in (ToPartition, ToItem, ToKey):
             operation = operation.operation
         elif pending.scan is not None:
             operation = _partition_scan(operation, pending.scan)
         return [Send(target, Forward(attempt, partition.id, operation, pending.key,
-                                     pending.read, type(pending.operation) is ToPartition)),
+                                     pending.read, type(pending.operation) in SYSTEM_REQUESTS)),
                 SetTimer(f"attempt:{key}", self.config.attempt_ms)]
 
     def _partition(self, cached: PartitionMap, pending: _Pending) -> Partition | None:
@@ -303,8 +338,10 @@ class RequestRouter:
             pending.target = None
             return self._dispatch(key)
         request = _inner(pending.operation)
-        capacity = ConsumedCapacity(request.table.name,
-                                    read=page_read_units(scan.scanned_bytes, request.consistent))
+        units = page_read_units(scan.scanned_bytes, request.consistent)
+        capacity = ConsumedCapacity(request.table.name, read=units)
+        if getattr(request, "index", None) is not None:  # a global index's units are its own
+            capacity = ConsumedCapacity(request.table.name, global_indexes={request.index: units})
         return self._finish(key, Ok(Page(scan.items, scan.count, scan.scanned,
                                          page.last_evaluated_key, capacity,
                                          scan.scanned_bytes)))
@@ -319,8 +356,9 @@ class RequestRouter:
         """
         return None
 
-    def answered(self, table: str, read: bool, result: Any) -> None:
-        """A request's answer, as it goes back to the client (what it cost is in it)."""
+    def answered(self, table: str, item_op: Any, read: bool, result: Any) -> None:
+        """A request's answer, as it goes back to the client (what it cost is in it);
+        `item_op` is what `admit` was given."""
 
     def _attempt_timed_out(self, key: int, pending: _Pending) -> list[Effect]:
         if pending.leader_only and not pending.read:
@@ -359,8 +397,8 @@ class RequestRouter:
     def _finish(self, key: int, result: Any) -> list[Effect]:
         pending = self.pending.pop(key)
         self.attempts.pop(pending.attempt, None)
-        if type(pending.operation) is not ToPartition:
-            self.answered(pending.table, pending.read, result)
+        if type(pending.operation) not in SYSTEM_REQUESTS:
+            self.answered(pending.table, _inner(pending.operation), pending.read, result)
         return [CancelTimer(f"attempt:{key}"), CancelTimer(f"retry:{key}"),
                 Reply(pending.client, pending.request_id, result)]
 
@@ -372,9 +410,21 @@ def locate(op: Any) -> tuple[str, EncodedKey | None, Any]:
     item_op = _inner(op)
     if type(op) is ToPartition:
         return op.table, None, item_op
+    if type(op) is ToItem:
+        return op.table, op.key, op
+    if type(op) is ToKey:
+        return op.table, op.key, op.operation
     if type(item_op) not in (PutItem, UpdateItem, DeleteItem, GetItem, Query, Scan):
         raise TypeError(f"a router cannot place {op!r}: address it with ToPartition")
-    return item_op.table.tbl, key_of(item_op), item_op
+    return read_tbl(item_op), key_of(item_op), item_op
+
+
+def read_tbl(item_op: Any) -> str:
+    """The table whose partitions serve a request: a global index's own (`dynamo.indexes`)
+    for a Query or Scan of one, else the request's table."""
+    index = getattr(item_op, "index", None)
+    table = item_op.table
+    return table.tbl if index is None else index_tbl(table.tbl, table.index(index))
 
 
 def key_of(item_op: Any) -> EncodedKey | None:
@@ -401,9 +451,15 @@ def scan_progress(op: Any) -> _ScanProgress | None:
     position = int.from_bytes(low, "big")
     start = arguments.get("exclusive_start_key")
     if start is not None:
+        # A key's place is its partition key's alone, so a local index's start key (the
+        # index's keys and the table's) starts the Scan where its item's partition is;
+        # a global index's, where its own partition key puts it.
+        placing = op.table.key_schema if op.index is None else op.table.index(op.index).key_schema
+        partition = KeySchema(placing.partition)
         try:
-            position = int.from_bytes(request_key(op.table.key_schema, start).hash, "big")
-        except DynamoError:
+            key = {partition.partition.name: start[partition.partition.name]}
+            position = int.from_bytes(request_key(partition, key).hash, "big")
+        except (DynamoError, KeyError, TypeError):
             pass  # the partition's Scan refuses it with DynamoDB's message
     end = KEY_SPACE if high is None else int.from_bytes(high, "big")
     return _ScanProgress(position, end, arguments.get("limit"), MAX_PAGE_BYTES, start)
@@ -413,7 +469,7 @@ def _partition_scan(op: Scan, scan: _ScanProgress) -> Scan:
     """The part of a Scan one partition is asked for: what is left of the page."""
     arguments = {**dict(op.arguments), "limit": scan.limit, "exclusive_start_key":
                  scan.start_key, "max_bytes": scan.bytes_left}
-    return Scan(op.table, tuple(arguments.items()), op.consistent)
+    return Scan(op.table, tuple(arguments.items()), op.consistent, op.index)
 
 
 def _inner(op: Any) -> Any:

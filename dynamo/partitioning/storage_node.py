@@ -52,6 +52,8 @@ from dynamo.contract import (
     Start,
     TimerFired,
 )
+from dynamo.logreplica.healing import HealingConfig, HealingReplica
+from dynamo.logreplica.messages import StandIn
 from dynamo.partitioning.keyspace import KeyRange, position_of
 from dynamo.partitioning.messages import (
     ChangeMembers,
@@ -174,6 +176,10 @@ class NodeConfig:
         driver can drop the records behind the mark, however idle the partition).
     report_ms: how often the node reports to the metadata service when nothing
         changed (a split or an election is reported at once).
+    healing: the fleet's nodes and zones, for replicas that heal their groups with
+        log replicas (§5.1, `PartitionReplica`); None: plain replicas, no healing.
+    store_class: the store each replica keeps its items in, when a layer above needs
+        more of it than `PartitionStore` (transactions' participant); None: the node's.
     """
 
     paxos: PaxosConfig = PaxosConfig()
@@ -183,6 +189,8 @@ class NodeConfig:
     split_rate: float | None = None
     compact_ms: float = 10_000.0
     report_ms: float = 1000.0
+    healing: HealingConfig | None = None
+    store_class: type[PartitionStore] | None = None
 
 
 class StorageNode:
@@ -221,11 +229,12 @@ class StorageNode:
             elif type(record) is Tagged:
                 tagged.setdefault(record.partition, []).append(record)
         self.views: dict[PartitionId, MemberView] = {}
+        self.stepped: set[PartitionId] = set()  # replicas stepped since their views were read
         for partition, hosted in self.hosted.items():
             own = [t.record for t in tagged.get(partition, ())
                    if t.incarnation == hosted.incarnation]
             self.replicas[partition] = self._open(hosted, own)
-            self._note_view(partition)
+            self.stepped.add(partition)
 
     @property
     def id(self) -> NodeId:
@@ -254,14 +263,17 @@ class StorageNode:
     def member_views(self) -> tuple[MemberView, ...]:
         """Each hosted replica's view, named by its partition: a group of its own (§3).
 
-        Kept from each replica's last step (`_wrap`): an event changes only the replica
-        it is handed to, and the simulator asks after every step.
+        Kept from each replica's last look, and looked at again only once it has stepped
+        (`_wrap`): an event changes only the replica it is handed to, and the simulator
+        asks after every step.
         """
+        for partition in self.stepped:
+            if partition in self.replicas:
+                (view,) = self.replicas[partition].member_views()
+                self.views[partition] = MemberView(partition, view.role, view.ballot,
+                                                   view.lease_until)
+        self.stepped.clear()
         return tuple(self.views.values())
-
-    def _note_view(self, partition: PartitionId) -> None:
-        (view,) = self.replicas[partition].member_views()
-        self.views[partition] = MemberView(partition, view.role, view.ballot, view.lease_until)
 
     def snapshot(self) -> dict[str, Any]:
         """Each hosted replica's view, by partition (what dashboards read)."""
@@ -427,12 +439,14 @@ class StorageNode:
 
     def _wrap(self, partition: PartitionId, effects: list[Effect]) -> list[Effect]:
         """A replica's effects, addressed and tagged with its partition, in order (rule 2)."""
-        self._note_view(partition)
+        self.stepped.add(partition)
         out: list[Effect] = []
         later: list[Effect] = []
         for effect in effects:
             kind = type(effect)
             if kind is Send:
+                if type(effect.message) is StandIn:  # §5.1: the spare hosts the partition first
+                    out.append(self._host_elsewhere(partition, effect.dst))
                 out.append(Send(effect.dst, PeerMessage(partition, effect.message)))
             elif kind is Persist:
                 out.append(Persist(Tagged(partition, effect.record,
@@ -458,11 +472,22 @@ class StorageNode:
     # --- hosting and splitting ------------------------------------------------------
 
     def _open(self, hosted: Hosted, records: Sequence[Any]) -> Replica:
-        store = self.store_class(self.disk(self._id, hosted.partition), hosted.partition,
-                                 KeyRange(hosted.low, hosted.high))
+        store_class = self.config.store_class or self.store_class
+        store = store_class(self.disk(self._id, hosted.partition), hosted.partition,
+                            KeyRange(hosted.low, hosted.high))
         if store.members() is None:  # a new replica: its members until the log changes them
             store.set_members(0, hosted.members)
-        return Replica(self._id, hosted.members, records, self.rng, self.config.paxos, store)
+        if self.config.healing is None:
+            return Replica(self._id, hosted.members, records, self.rng, self.config.paxos, store)
+        return PartitionReplica(self._id, hosted.members, records, self.rng, self.config.paxos,
+                                store, self.config.healing)
+
+    def _host_elsewhere(self, partition: PartitionId, spare: NodeId) -> Send:
+        """Ask a spare the leader would add as a log replica to host the partition, so that
+        its replica can answer: passive until it applies the change that adds it (§5.1)."""
+        hosted = self.hosted[partition]
+        return Send(spare, HostReplica(partition, hosted.table, hosted.low, hosted.high,
+                                       self.replicas[partition].members))
 
     def _host(self, hosted: Hosted, seeded: bool = False) -> list[Effect]:
         """Start a replica of a partition here, once its `Hosted` record is durable.
@@ -484,7 +509,8 @@ class StorageNode:
         starts with it; their timers fire on nothing."""
         effects: list[Effect] = []
         for partition in [p for p in self.hosted if p == root or not exact and p.startswith(root)]:
-            del self.hosted[partition], self.replicas[partition], self.views[partition]
+            del self.hosted[partition], self.replicas[partition]
+            self.views.pop(partition, None)
             self.splitting.discard(partition)
             self.traffic.pop(partition, None)
             self.written.pop(partition, None)
@@ -544,8 +570,8 @@ class StorageNode:
             if replica.leader is None:
                 self.splitting.discard(partition)  # deposed: its Split may never be answered
                 continue
-            if store.split is not None or partition in self.splitting:
-                continue
+            if store.split is not None or partition in self.splitting or replica.log_members:
+                continue  # a split's children are made on its members: full ones only
             point = self._size_split(partition, store) or self._consumption_split(partition)
             if point is None:
                 continue
@@ -603,6 +629,16 @@ class StorageNode:
                 replica.leader is not None, replica.acceptor.promised,
                 None if split is None else (split.at, split.left, split.right)))
         return [Send(self.config.metadata, PartitionReport(self._id, tuple(statuses)))]
+
+
+class PartitionReplica(HealingReplica):
+    """A partition's replica that heals its group (§5.1) until the partition splits (§4.4):
+    a split parent's members change no more, its children having been made on them."""
+
+    def _may_change(self) -> bool:
+        store = self.store
+        split = isinstance(store, PartitionStore) and store.split is not None
+        return not split and super()._may_change()
 
 
 def growth_bound(commands: Sequence[Any]) -> int | None:

@@ -20,6 +20,12 @@ command all run the very same thing by name:
     logreplica-heal a replica is lost; the leader adds a log replica on a spare node
                     and autoadmin heals the group, while a second failure strikes
                     (§5.1); the log-replica role's invariants are checked too
+    partition-heal  the same in a partitioned fleet of six storage nodes, two per
+                    zone: a node lost for good held a replica of every partition;
+                    each partition's group heals on its own (§3, §5.1)
+    gsi-convergence a table with two global indexes splits under crashes (the
+                    propagator's too), partitions, loss and duplication: once writes
+                    stop, every index equals its table's projection (§2)
 
 A run goes: draw the fault schedule and each client's operations from the
 seed; run the workload with the nemesis; at `duration_ms` heal every link and
@@ -41,6 +47,9 @@ from dynamo.admission.balancing import BalanceConfig
 from dynamo.admission.eras import Era
 from dynamo.admission.fleet import admission_factories
 from dynamo.admission.storage_admission import TableLimits
+from dynamo.indexes.fleet import divergence, index_factories
+from dynamo.indexes.planted import PLANTED_BUGS as index_bugs
+from dynamo.indexes.propagator import PROPAGATOR
 from dynamo.logreplica.group import healing_factories
 from dynamo.logreplica.healing import HealingConfig
 from dynamo.logreplica.invariants import INVARIANTS as ROLE_INVARIANTS
@@ -71,7 +80,7 @@ from dynamo.sim.network import NetworkConfig
 from dynamo.sim.simulator import SimStats, Simulator
 from dynamo.sim.trace import Trace
 
-PLANTED_BUGS = tuple(sorted([*paxos_bugs, *log_replica_bugs, *partitioning_bugs]))
+PLANTED_BUGS = tuple(sorted([*paxos_bugs, *log_replica_bugs, *partitioning_bugs, *index_bugs]))
 INVARIANTS = ("one leader per ballot", "committed entries never change", "leases never overlap",
               "linearizable per key", "no lost acknowledged writes")
 
@@ -116,6 +125,7 @@ class Scenario:
     admission: Era | None = None  # the fleet's table admitted under this era (dynamo.admission)
     limits: TableLimits | None = None  # ... with this provisioned throughput
     balance: BalanceConfig | None = None  # ... and leaderships moved by load (§4.3)
+    indexes: bool = False  # the fleet's table has global indexes (dynamo.indexes)
 
     @property
     def storage_nodes(self) -> tuple[str, ...]:
@@ -125,6 +135,8 @@ class Scenario:
             return self.fleet.routers
         return tuple(n for n, _ in self.zones) if self.zones else self.nodes
 
+
+SIX = ("n1", "n2", "n3", "n4", "n5", "n6")  # storage nodes, two per zone
 
 # A partitioned fleet's run: four clients over ten keys, while storage nodes crash and
 # links partition (both ways and one way) and lose, duplicate and reorder messages.
@@ -199,6 +211,29 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              nodes=("n1", "n2", "n3", "n4", "n5"),
              fleet=FleetConfig(storage_nodes=("n1", "n2", "n3", "n4", "n5"), split_size=40,
                                balance=True)),
+    Scenario("partition-heal", "six storage nodes, two per zone, hold a table split into "
+             "partitions; a node is lost for good: each partition's leader adds a log "
+             "replica on its zone's other node and autoadmin builds a full replacement and "
+             "retires the log replica, while a second failure strikes (§5.1)",
+             workload=Workload(clients=3, operations=20, keys=8,
+                               client=ClientConfig(timeout_ms=1900.0)),
+             network=NetworkConfig(loss=0.01, duplicate=0.01, reorder=0.05),
+             zones=tuple(FleetConfig(storage_nodes=SIX).zones.items()),
+             fleet=FleetConfig(storage_nodes=SIX, split_size=60, heal=True),
+             duration_ms=4000.0, settle_ms=2000.0, final_read_ms=5000.0,
+             invariants=(*INVARIANTS, *ROLE_INVARIANTS)),
+    Scenario("gsi-convergence", "a table with two global secondary indexes splits while "
+             "clients put, delete and turn values into numbers (leaving the string-keyed "
+             "indexes: sparse); nodes and the propagator crash, links partition, lose and "
+             "duplicate: once writes stop, every index equals its table's projection (§2)",
+             workload=Workload(clients=2, readers=0, operations=12, keys=4,
+                               client=ClientConfig(timeout_ms=1900.0),
+                               mix=(("put", 4), ("get", 1), ("cas", 2), ("delete", 2),
+                                    ("add", 1))),
+             nemesis=FLEET_UNDER_FAULTS["nemesis"], network=FLEET_UNDER_FAULTS["network"],
+             duration_ms=2000.0, settle_ms=1000.0, final_read_ms=2500.0,
+             nodes=("n1", "n2", "n3", PROPAGATOR), fleet=FleetConfig(split_size=24),
+             indexes=True, invariants=(*INVARIANTS, "indexes converge")),
 )}
 
 
@@ -308,7 +343,7 @@ def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace:
     """Run one seed of a scenario. `faults`/`operations` override what the seed
     would draw (the minimiser uses them to try smaller runs)."""
     config = PaxosConfig(max_drift=scenario.max_drift, pre_vote=scenario.pre_vote)
-    sim = Simulator(seed, _factories(scenario, config, planted_bug), network=scenario.network,
+    sim = Simulator(seed, node_factories(scenario, config, planted_bug), network=scenario.network,
                     max_drift=scenario.max_drift, trace=trace)
     plan_rng = sim.derive_rng()
     drawn_faults = list(scenario.faults)
@@ -346,10 +381,13 @@ def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace:
     horizon = scenario.duration_ms + scenario.settle_ms + scenario.final_read_ms * (len(keys) + 1)
     while sim.now < horizon and sim.stopped is None and not reader.finished:
         sim.run(min(horizon, sim.now + 100.0))
+    violations = [*invariants.violations, *role_invariants.violations]
+    if scenario.indexes:
+        violations += _index_divergence(sim, scenario.final_read_ms)
     history = [r for c in clients for r in c.records] + reader.records
     final_state = {r.key: r.read_value for r in reader.records if r.outcome == "ok"}
     return RunResult(scenario.name, seed, planted_bug, history, final_state,
-                     [*invariants.violations, *role_invariants.violations], sim.stats, sim.network.stats.sent, chosen_faults,
+                     violations, sim.stats, sim.network.stats.sent, chosen_faults,
                      chosen_ops, sim.trace, failover_time(sim.stats, history), sim.now,
                      scenario.invariants, elections(sim.announcements),
                      tuple(a.kind for _, _, a in sim.announcements if a.kind in HEALING_STEPS),
@@ -360,16 +398,18 @@ def run(scenario: Scenario, seed: int, *, planted_bug: str | None = None, trace:
 
 
 HEALING_STEPS = ("replica_unresponsive", "log_replica_added", "replacement_added",
-                 "member_removed", "healed")
+                 "member_removed", "log_replica_removed", "healed")
 
 
-def _factories(scenario: Scenario, config: PaxosConfig,
-               planted_bug: str | None) -> dict[str, Any]:
+def node_factories(scenario: Scenario, config: PaxosConfig,
+                   planted_bug: str | None) -> dict[str, Any]:
     """The nodes' factories: a Paxos group, or a healing group with spares and autoadmin."""
     if scenario.fleet is not None and scenario.admission is not None:
         assert scenario.limits is not None
         return admission_factories(scenario.fleet, config, scenario.admission, scenario.limits,
                                    burst_seconds=1.0, balance=scenario.balance)
+    if scenario.fleet is not None and scenario.indexes:
+        return index_factories(scenario.fleet, config, index_bugs.get(planted_bug or ""))
     if scenario.fleet is not None:
         return fleet_factories(scenario.fleet, config, planted_bug)
     if scenario.zones:
@@ -377,6 +417,17 @@ def _factories(scenario: Scenario, config: PaxosConfig,
         return healing_factories(scenario.nodes, config, healing, planted_bug)
     factory = planted_factory(scenario.nodes, config, planted_bug)
     return {n: factory for n in scenario.nodes}
+
+
+def _index_divergence(sim: Simulator, patience_ms: float) -> list[Violation]:
+    """Once writes have stopped and faults healed, give the propagator `patience_ms` to
+    bring every global index to its table's projection; what still differs then."""
+    deadline = sim.now + patience_ms
+    problems = divergence(sim.nodes)
+    while problems and sim.now < deadline and sim.stopped is None:
+        sim.run(sim.now + 100.0)
+        problems = divergence(sim.nodes)
+    return [Violation("indexes converge", sim.now, PROPAGATOR, p) for p in problems]
 
 
 def elections(announcements: Sequence[tuple[float, str, Any]]) -> int:

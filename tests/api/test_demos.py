@@ -31,5 +31,10 @@ def test_make_demo_tours_the_api_and_stops_its_server():
     assert "ConditionalCheckFailedException: The conditional request failed" in out
     assert "Missing the key SongTitle in the item" in out
     assert "5.0 WCU" in out
+    assert "the index is CREATING" in out and "...then ACTIVE" in out
+    assert "['Call Me Today', 'Howdy']" in out, "the global index caught up with both songs"
+    assert "plays now: Howdy 4, Happy Day 11" in out, "the transaction moved one play"
+    assert "TransactionCanceledException: ['None', 'ConditionalCheckFailed']" in out
+    assert "Happy Day still has 11 plays" in out
     assert "writes went through, out of the burst bucket" in out
     assert "ProvisionedThroughputExceededException: The level of configured" in out

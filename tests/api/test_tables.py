@@ -95,15 +95,44 @@ def test_billing_mode_and_throughput_must_agree(client, table_name):
     assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 0
 
 
-def test_secondary_indexes_are_refused_not_ignored(client, table_name):
+def test_a_global_index_takes_its_throughput_from_the_billing_mode(client, table_name):
+    """A provisioned table's global index needs throughput of its own; an on-demand
+    table's may not have any. Either mistake creates nothing."""
+    index = {"IndexName": "byPk", "KeySchema": KEYS, "Projection": {"ProjectionType": "ALL"}}
     with pytest.raises(ClientError) as excinfo:
-        client.create_table(
-            TableName=table_name, KeySchema=KEYS, AttributeDefinitions=DEFINITIONS,
-            ProvisionedThroughput=THROUGHPUT,
-            GlobalSecondaryIndexes=[{"IndexName": "byPk", "KeySchema": KEYS,
-                                     "Projection": {"ProjectionType": "ALL"}}])
-    assert error(excinfo)[0] == "ValidationException"
+        client.create_table(TableName=table_name, KeySchema=KEYS,
+                            AttributeDefinitions=DEFINITIONS, ProvisionedThroughput=THROUGHPUT,
+                            GlobalSecondaryIndexes=[index])
+    assert error(excinfo) == ("ValidationException", "One or more parameter values were "
+                              "invalid: ProvisionedThroughput is not specified for index: byPk")
+    with pytest.raises(ClientError) as excinfo:
+        client.create_table(TableName=table_name, KeySchema=KEYS,
+                            AttributeDefinitions=DEFINITIONS, BillingMode="PAY_PER_REQUEST",
+                            GlobalSecondaryIndexes=[{**index, "ProvisionedThroughput": THROUGHPUT}])
+    assert error(excinfo) == ("ValidationException", "One or more parameter values were "
+                              "invalid: ProvisionedThroughput should not be specified for "
+                              "index: byPk when BillingMode is PAY_PER_REQUEST")
     assert table_name not in client.list_tables()["TableNames"]
+
+
+def test_describe_counts_each_local_index_entries(client, table_name):
+    """A local index's ItemCount and IndexSizeBytes: its entries, in the table's partitions
+    (an item without the index's sort key has none: sparse)."""
+    client.create_table(
+        TableName=table_name, ProvisionedThroughput=THROUGHPUT,
+        KeySchema=[*KEYS, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[*DEFINITIONS, {"AttributeName": "sk", "AttributeType": "S"},
+                              {"AttributeName": "title", "AttributeType": "S"}],
+        LocalSecondaryIndexes=[{"IndexName": "byTitle", "Projection": {"ProjectionType": "ALL"},
+                                "KeySchema": [*KEYS, {"AttributeName": "title",
+                                                      "KeyType": "RANGE"}]}])
+    for sk, title in (("a", "T1"), ("b", "T2"), ("c", None)):
+        item = {"pk": {"S": "p"}, "sk": {"S": sk}} | ({"title": {"S": title}} if title else {})
+        client.put_item(TableName=table_name, Item=item)
+    table = client.describe_table(TableName=table_name)["Table"]
+    [index] = table["LocalSecondaryIndexes"]
+    assert (table["ItemCount"], index["ItemCount"]) == (3, 2)
+    assert 0 < index["IndexSizeBytes"] < table["TableSizeBytes"]
 
 
 def test_list_tables_pages_with_limit_and_exclusive_start(client):

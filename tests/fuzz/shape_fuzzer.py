@@ -56,6 +56,8 @@ from dynamo.cluster.node import SingleNode
 REGION = "us-east-1"
 TABLE = "fuzz"          # the data table every data-plane base request reads or writes
 CONTROL_TABLE = "fuzzctl"  # the control-plane bases create, update and delete this one
+GLOBAL_TABLE = "fuzzgsi"   # a table with a global secondary index (the fleet's only)
+LOCAL_INDEX = "bylsk"      # TABLE's and CONTROL_TABLE's local secondary index
 SENTINEL_KEY = {"pk": {"S": "sentinel-0b7c"}, "sk": {"N": "0"}}
 SENTINEL = {**SENTINEL_KEY, "data": {"S": "must never change"}, "n": {"N": "42"},
             "tags": {"SS": ["a", "b"]}, "doc": {"M": {"x": {"L": [{"N": "1"}, {"BOOL": True}]}}}}
@@ -65,7 +67,8 @@ CLIENT_ERRORS = frozenset({
     "SerializationException", "ValidationException", "ResourceNotFoundException",
     "ResourceInUseException", "ConditionalCheckFailedException", "LimitExceededException",
     "UnknownOperationException", "MissingAuthenticationTokenException",
-    "ItemCollectionSizeLimitExceededException",
+    "ItemCollectionSizeLimitExceededException", "TransactionCanceledException",
+    "IdempotentParameterMismatchException",
 })
 
 
@@ -91,7 +94,7 @@ def _key_of(pk: str, sk: int = 1) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"N": str(sk)}}
 
 
-_ITEM = {**_key_of("base"), "a": {"S": "x"}, "n": {"N": "1.5"}, "b": {"B": "AAEC"},
+_ITEM = {**_key_of("base"), "lsk": {"S": "c"}, "a": {"S": "x"}, "n": {"N": "1.5"}, "b": {"B": "AAEC"},
          "l": {"L": [{"S": "y"}, {"NULL": True}]}, "m": {"M": {"k": {"BOOL": False}}},
          "ss": {"SS": ["p", "q"]}, "ns": {"NS": ["1", "2"]}, "bs": {"BS": ["AQ=="]}}
 _NAMES = {"#a": "a", "#n": "n"}
@@ -99,16 +102,50 @@ _THROUGHPUT = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
 _SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
 _DEFINITIONS = [{"AttributeName": "pk", "AttributeType": "S"},
                 {"AttributeName": "sk", "AttributeType": "N"}]
+_LSK = {"AttributeName": "lsk", "AttributeType": "S"}
+_GPK = {"AttributeName": "gpk", "AttributeType": "S"}
+_LOCAL_INDEXES = [{"IndexName": LOCAL_INDEX, "KeySchema": [
+    {"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "lsk", "KeyType": "RANGE"}],
+    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["a", "n"]}}]
+_GLOBAL_INDEX = {"IndexName": "bygpk", "KeySchema": [
+    {"AttributeName": "gpk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    "Projection": {"ProjectionType": "KEYS_ONLY"}, "ProvisionedThroughput": _THROUGHPUT}
+# Global secondary indexes live in partitions of their own (dynamo.indexes), which one
+# node has not: the in-process SingleNode refuses these bases with this message (CreateTable
+# after checking every member of the index, UpdateTable before), and the fleet over HTTP
+# answers them 200.
+FLEET_ONLY = "Global secondary indexes are served by the partitioned fleet only"
+
+
+def needs_fleet(base: dict[str, Any]) -> bool:
+    """Whether a base request makes a global secondary index (refused by one node)."""
+    return "GlobalSecondaryIndexes" in base or "GlobalSecondaryIndexUpdates" in base
+
+
+def _condition_values(**values: str) -> dict[str, Any]:
+    return {f":{name}": {"S": value} for name, value in values.items()}
 
 BASES: dict[str, list[dict[str, Any]]] = {
-    "CreateTable": [{"TableName": CONTROL_TABLE, "KeySchema": _SCHEMA,
-                     "AttributeDefinitions": _DEFINITIONS, "ProvisionedThroughput": _THROUGHPUT,
-                     "BillingMode": "PROVISIONED"}],
+    "CreateTable": [
+        {"TableName": CONTROL_TABLE, "KeySchema": _SCHEMA,
+         "AttributeDefinitions": [*_DEFINITIONS, _LSK], "ProvisionedThroughput": _THROUGHPUT,
+         "BillingMode": "PROVISIONED", "LocalSecondaryIndexes": _LOCAL_INDEXES,
+         "StreamSpecification": {"StreamEnabled": False}, "Tags": [{"Key": "k", "Value": "v"}],
+         "DeletionProtectionEnabled": False},
+        {"TableName": GLOBAL_TABLE, "KeySchema": _SCHEMA,
+         "AttributeDefinitions": [*_DEFINITIONS, _GPK], "ProvisionedThroughput": _THROUGHPUT,
+         "GlobalSecondaryIndexes": [_GLOBAL_INDEX]},
+    ],
     "DescribeTable": [{"TableName": TABLE}],
     "ListTables": [{"Limit": 5, "ExclusiveStartTableName": "aaa"}],
-    "UpdateTable": [{"TableName": CONTROL_TABLE,
-                     "ProvisionedThroughput": {"ReadCapacityUnits": 6, "WriteCapacityUnits": 7},
-                     "AttributeDefinitions": _DEFINITIONS, "BillingMode": "PROVISIONED"}],
+    "UpdateTable": [
+        {"TableName": CONTROL_TABLE,
+         "ProvisionedThroughput": {"ReadCapacityUnits": 6, "WriteCapacityUnits": 7},
+         "AttributeDefinitions": _DEFINITIONS, "BillingMode": "PROVISIONED",
+         "StreamSpecification": {"StreamEnabled": False}},
+        {"TableName": CONTROL_TABLE, "AttributeDefinitions": [*_DEFINITIONS, _GPK],
+         "GlobalSecondaryIndexUpdates": [{"Create": _GLOBAL_INDEX}]},
+    ],
     "DeleteTable": [{"TableName": CONTROL_TABLE}],
     "UpdateTimeToLive": [{"TableName": CONTROL_TABLE, "TimeToLiveSpecification": {
         "Enabled": True, "AttributeName": "expires"}}],
@@ -162,6 +199,9 @@ BASES: dict[str, list[dict[str, Any]]] = {
          "QueryFilter": {"a": {"ComparisonOperator": "BEGINS_WITH", "AttributeValueList": [{"S": "x"}]},
                          "n": {"ComparisonOperator": "NOT_NULL"}},
          "ConditionalOperator": "AND", "AttributesToGet": ["a", "pk"], "Select": "SPECIFIC_ATTRIBUTES"},
+        {"TableName": TABLE, "IndexName": LOCAL_INDEX, "KeyConditionExpression": "pk = :p AND lsk > :l",
+         "ExpressionAttributeValues": _condition_values(p="base", l="a"), "Select": "ALL_PROJECTED_ATTRIBUTES",
+         "ExclusiveStartKey": {**_key_of("base", 0), "lsk": {"S": "b"}}},
     ],
     "Scan": [
         {"TableName": TABLE, "FilterExpression": "#n >= :one OR attribute_type(#a, :s)",
@@ -173,6 +213,7 @@ BASES: dict[str, list[dict[str, Any]]] = {
                                                    "AttributeValueList": [{"N": "1"}, {"N": "2"}]},
                                              "a": {"ComparisonOperator": "NULL"}},
          "ConditionalOperator": "OR", "AttributesToGet": ["n"], "Select": "SPECIFIC_ATTRIBUTES"},
+        {"TableName": TABLE, "IndexName": LOCAL_INDEX, "Select": "COUNT", "ConsistentRead": True},
     ],
     "BatchGetItem": [
         {"RequestItems": {TABLE: {"Keys": [_key_of("base"), _key_of("base", 2)],
@@ -185,6 +226,45 @@ BASES: dict[str, list[dict[str, Any]]] = {
         {"RequestItems": {TABLE: [{"PutRequest": {"Item": _ITEM}},
                                   {"DeleteRequest": {"Key": _key_of("gone")}}]},
          "ReturnConsumedCapacity": "TOTAL", "ReturnItemCollectionMetrics": "SIZE"},
+    ],
+    # Each action's condition holds however often the base runs: a mutated request that is
+    # still valid commits again, and a cancellation would hide the actions behind it.
+    "TransactWriteItems": [
+        {"TransactItems": [
+            {"Put": {"TableName": TABLE, "Item": {**_ITEM, **_key_of("txn-put")},
+                     "ConditionExpression": "attribute_not_exists(pk) OR #a = :v",
+                     "ExpressionAttributeNames": {"#a": "a"},
+                     "ExpressionAttributeValues": _condition_values(v="x"),
+                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+            {"Update": {"TableName": TABLE, "Key": _key_of("txn-update"),
+                        "UpdateExpression": "SET #a = :v, lsk = :l ADD n :one",
+                        "ConditionExpression": "attribute_not_exists(#a) OR #a = :v",
+                        "ExpressionAttributeNames": {"#a": "a"},
+                        "ExpressionAttributeValues": {**_condition_values(v="x", l="c"),
+                                                      ":one": {"N": "1"}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+            {"Delete": {"TableName": TABLE, "Key": _key_of("gone"),
+                        "ConditionExpression": "attribute_not_exists(#p)",
+                        "ExpressionAttributeNames": {"#p": "pk"},
+                        "ReturnValuesOnConditionCheckFailure": "NONE"}},
+            {"ConditionCheck": {"TableName": TABLE, "Key": _key_of("base"),
+                                "ConditionExpression": "attribute_type(#a, :s)",
+                                "ExpressionAttributeNames": {"#a": "a"},
+                                "ExpressionAttributeValues": _condition_values(s="S"),
+                                "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+         ], "ReturnConsumedCapacity": "INDEXES", "ReturnItemCollectionMetrics": "SIZE"},
+        # A token only in a base of its own: with it, every still-valid mutation of the
+        # actions would be IdempotentParameterMismatchException instead of a transaction.
+        {"TransactItems": [{"ConditionCheck": {"TableName": TABLE, "Key": _key_of("base"),
+                                               "ConditionExpression": "attribute_exists(pk)"}}],
+         "ClientRequestToken": "fuzz-token-1"},
+    ],
+    "TransactGetItems": [
+        {"TransactItems": [
+            {"Get": {"TableName": TABLE, "Key": _key_of("base"), "ProjectionExpression": "#a, l[0]",
+                     "ExpressionAttributeNames": {"#a": "a"}}},
+            {"Get": {"TableName": TABLE, "Key": _key_of("nobody")}},
+         ], "ReturnConsumedCapacity": "TOTAL"},
     ],
 }
 
@@ -537,10 +617,12 @@ Target = InProcess | OverHttp
 
 
 def prepare(target: Target) -> None:
-    """The data table and its sentinel item, in place before any case runs."""
+    """The data table (with a local secondary index) and its sentinel item, in place before
+    any case runs."""
     for operation, request in (
         ("CreateTable", {"TableName": TABLE, "KeySchema": _SCHEMA,
-                         "AttributeDefinitions": _DEFINITIONS, "BillingMode": "PAY_PER_REQUEST"}),
+                         "AttributeDefinitions": [*_DEFINITIONS, _LSK],
+                         "LocalSecondaryIndexes": _LOCAL_INDEXES, "BillingMode": "PAY_PER_REQUEST"}),
         ("PutItem", {"TableName": TABLE, "Item": SENTINEL}),
         ("PutItem", {"TableName": TABLE, "Item": _ITEM}),
     ):

@@ -14,9 +14,12 @@ from dynamo.cli.sim import sweep
 from dynamo.sim.scenarios import SCENARIOS
 
 SEEDS_PER_SCENARIO = 112
+# Scenarios judged by a sweep of their own, which checks more than this one can (every
+# global index equals its table's projection once faults heal): not run twice.
+SWEPT_ELSEWHERE = {"gsi-convergence": "tests/indexes/test_gsi_convergence_sim.py"}
 
 
-@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+@pytest.mark.parametrize("scenario", sorted(set(SCENARIOS) - set(SWEPT_ELSEWHERE)))
 def test_no_violation_in_any_seed(scenario: str) -> None:
     jobs = [(scenario, seed, None) for seed in range(SEEDS_PER_SCENARIO)]
     summary = sweep(jobs)
@@ -33,4 +36,4 @@ def test_no_violation_in_any_seed(scenario: str) -> None:
 
 
 def test_sweep_covers_at_least_500_seeds() -> None:
-    assert SEEDS_PER_SCENARIO * len(SCENARIOS) >= 500
+    assert SEEDS_PER_SCENARIO * len(set(SCENARIOS) - set(SWEPT_ELSEWHERE)) >= 500
