@@ -274,15 +274,7 @@ def key_schema(elements: list[dict[str, str]], definitions: list[dict[str, str]]
         raise ValidationException(
             INVALID + "Some index key attributes are not defined in AttributeDefinitions. "
             f"Keys: [{', '.join(names)}], AttributeDefinitions: [{', '.join(types)}]")
-    if len(names) == 2 and names[0] == names[1]:
-        raise ValidationException(
-            "Both the Hash Key and the Range Key element in the KeySchema have the same name")
-    if elements[0]["KeyType"] != "HASH":
-        raise ValidationException(
-            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
-    if len(elements) == 2 and elements[1]["KeyType"] != "RANGE":
-        raise ValidationException(
-            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+    check_key_elements(elements)
     if len(names) != len(definitions) and not indexed:
         raise ValidationException(
             INVALID + "Number of attributes in KeySchema does not exactly match number of "
@@ -335,6 +327,21 @@ def secondary_indexes(table: KeySchema, definitions: list[dict[str, str]],
     return indexes
 
 
+def check_key_elements(elements: list[dict[str, str]]) -> None:
+    """A KeySchema's elements, a table's or an index's: a HASH key, then maybe a RANGE key
+    of another name."""
+    names = [element["AttributeName"] for element in elements]
+    if len(names) == 2 and names[0] == names[1]:
+        raise ValidationException(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name")
+    if elements[0]["KeyType"] != "HASH":
+        raise ValidationException(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+    if len(elements) == 2 and elements[1]["KeyType"] != "RANGE":
+        raise ValidationException(
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+
+
 def secondary_index(spec: dict[str, Any], types: dict[str, str], names: set[str], *,
                     is_global: bool) -> SecondaryIndex:
     """One index of CreateTable: its key schema and projection checked; its name unique."""
@@ -344,15 +351,7 @@ def secondary_index(spec: dict[str, Any], types: dict[str, str], names: set[str]
         raise ValidationException(
             INVALID + "Some index key attributes are not defined in AttributeDefinitions. "
             f"Keys: [{', '.join(keys)}], AttributeDefinitions: [{', '.join(types)}]")
-    if len(keys) == 2 and keys[0] == keys[1]:
-        raise ValidationException(
-            "Both the Hash Key and the Range Key element in the KeySchema have the same name")
-    if elements[0]["KeyType"] != "HASH":
-        raise ValidationException(
-            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
-    if len(elements) == 2 and elements[1]["KeyType"] != "RANGE":
-        raise ValidationException(
-            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+    check_key_elements(elements)
     projection = index_projection(spec["Projection"])
     name = spec["IndexName"]
     if name in names:
