@@ -34,6 +34,7 @@ from dynamo.storage import outbox
 from dynamo.storage.btree import BTree, Mutation
 from dynamo.storage.errors import DynamoError
 from dynamo.storage.keys import EncodedKey
+from dynamo.storage.table import read_global_index
 
 SYSTEM_TABLE = "__partition__"
 _SPLIT_KEY = EncodedKey(b"", b"split", b"")
@@ -113,7 +114,7 @@ class PartitionStore(StorageReplica):
             return WrongPartition(self.partition, self.split)
         if getattr(request, "index", None) is not None:  # a global index's partition
             try:
-                return Ok(outbox.read_index(self.btree, request.table, request.index,
+                return Ok(read_global_index(self.btree, request.table, request.index,
                                             type(request) is Query, dict(request.arguments)))
             except DynamoError as error:
                 return Rejected(error)

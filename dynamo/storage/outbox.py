@@ -270,29 +270,3 @@ def _plan_backfill(request: BackfillItem, items: Items) -> Plan:
     if item is None or not only:
         return Plan((), read)
     return Plan(changes(items, replace(definition, indexes=only), request.key, None, item), read)
-
-
-
-# --- reading an index partition ----------------------------------------------------------
-
-def read_index(btree: Items, definition: TableDefinition, name: str, query: bool,
-               arguments: dict[str, Any]) -> Any:
-    """A Query (or Scan) of a global index, served by one of the index's partitions: a page.
-
-    The entries are filed as a local index's are (`indexes.entry`), so the table's own
-    reading code reads them, told to take the index for a local one; the page's units
-    are the global index's, not the table's (ReturnConsumedCapacity=INDEXES). Nothing is
-    fetched from the table: its items are elsewhere, and the API refuses to ask for
-    attributes a global index does not project.
-    """
-    from dynamo.storage.table import Table  # the table's writes plan with this module
-
-    index = next(i for i in definition.global_indexes if i.name == name)
-    view = replace(definition, indexes=[replace(index, is_global=False)])
-    table = Table(btree, view)  # type: ignore[arg-type]
-    page = table.query(**arguments, index=name) if query else table.scan(**arguments,
-                                                                          index=name)
-    capacity = page.capacity
-    units = capacity.local_indexes.pop(name, capacity.read)
-    capacity.read, capacity.global_indexes[name] = 0, units
-    return page

@@ -40,7 +40,7 @@ The rules, from the Developer Guide and the API Reference:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dynamo.storage import outbox
@@ -644,3 +644,26 @@ def _check_select(select: str | None, projection: Sequence[Path] | None, prefix:
         raise ValidationException(
             prefix + f"Cannot specify the ProjectionExpression when choosing to get {what}")
     return select
+
+
+def read_global_index(btree: BTree, definition: TableDefinition, name: str, query: bool,
+                      arguments: dict[str, Any]) -> Page:
+    """A Query (or Scan) of a global index, served by one of the index's partitions: a page.
+
+    The entries are filed as a local index's are (`indexes.entry`), so the table's own
+    reading code reads them, told to take the index for a local one; the page's units
+    are the global index's, not the table's (ReturnConsumedCapacity=INDEXES). Nothing is
+    fetched from the table: its items are elsewhere, and the API refuses to ask for
+    attributes a global index does not project.
+    """
+    index = next(i for i in definition.global_indexes if i.name == name)
+    view = replace(definition, indexes=[replace(index, is_global=False)])
+    table = Table(btree, view)  # type: ignore[arg-type]
+    if query:
+        page = table.query(**arguments, index=name)
+    else:
+        page = table.scan(**arguments, index=name)
+    capacity = page.capacity
+    units = capacity.local_indexes.pop(name, capacity.read)
+    capacity.read, capacity.global_indexes[name] = 0, units
+    return page
