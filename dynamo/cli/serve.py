@@ -257,7 +257,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{LISTENING}{port}", flush=True)
     # Every request allocates many short-lived objects (messages, effects, items); with
     # the collector's default thresholds it ran every few requests and cost 13-18 % of
-    # the server's CPU per request (docs/performance.md, "Garbage collection").
+    # the server's CPU per request (docs/performance.md, "Three replicas against one,
+    # on today's default fleet").
     gc.set_threshold(*GC_THRESHOLDS)
     try:
         # uvloop (libuv) cuts the server's CPU per GetItem by up to 5 %
