@@ -81,15 +81,22 @@ def settled(found: list[dict[str, Any]]) -> bool:
     return len(found) >= 4 and all(p["leader"] for p in found)
 
 
+def settled_partitions(url: str, table: str, seconds: float = 15.0) -> list[dict[str, Any]]:
+    """The table's partitions once they are settled: a child just split off may still be
+    electing its leader, so the partitions are read until every one has one."""
+    deadline = time.monotonic() + seconds
+    while not settled(found := partitions(url, table)):
+        assert time.monotonic() < deadline, "the table did not split, or a partition has no leader"
+        time.sleep(0.2)
+    return found
+
+
 @pytest.fixture(scope="module")
 def split_table(server: Server) -> str:
     client = make_client(server.url)
     create_table(client, "grown")
     fill(server, "grown")
-    deadline = time.monotonic() + 15
-    while not settled(partitions(server.url, "grown")):
-        assert time.monotonic() < deadline, "the table did not split"
-        time.sleep(0.2)
+    settled_partitions(server.url, "grown")
     return "grown"
 
 
@@ -97,7 +104,7 @@ def test_a_table_splits_as_it_grows_and_its_partitions_tile_the_key_space(
         server: Server, split_table: str) -> None:
     """§3: a table is divided into partitions, each a contiguous range of the hashed key
     space, each a replication group on three nodes in three zones."""
-    found = partitions(server.url, split_table)
+    found = settled_partitions(server.url, split_table)
     ranges = [tuple(p["key_range"]) for p in found]
     assert ranges[0][0] == "0" * 32 and ranges[-1][1] == "f" * 32
     assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))  # contiguous, in key order
