@@ -5,7 +5,9 @@ own write-ahead log, B-trees and placement, talking TCP to one another and to th
 router, MemDS and the rest of the front end in the server's process. Tables split
 while the tests write (`--split-size` of a few KB), and a storage node killed with
 SIGKILL in the middle of a split loses no acknowledged write: the split completes or
-is rolled back, and the node, started again from its disk, catches up (issue #12).
+is rolled back, and the node, started again from its disk, catches up (issue #12). The
+leader's process killed while boto3 writes: writes resume under a new leader, none
+acknowledged is lost, and the node rejoins from its log (issue #11).
 """
 
 from __future__ import annotations
@@ -215,6 +217,47 @@ def test_sigkill_a_storage_node_mid_split_loses_no_acknowledged_write(tmp_path: 
         new_pid = next(n["pid"] for n in admin(server.url, "state")["nodes"]
                        if n["id"] == victim)
         assert new_pid not in (None, pid)
+    finally:
+        server.stop()
+
+
+def test_sigkill_the_leaders_process_loses_no_acknowledged_write(tmp_path: Path) -> None:
+    """§6.1: the process of the storage node that leads the table's partition dies by
+    SIGKILL while boto3 writes; the other two replicas elect a leader and writes resume;
+    every acknowledged write is read back (ConsistentRead); the killed node restarts from
+    its write-ahead log and B-trees and catches up with the new leader."""
+    server = start_server("--data-dir", str(tmp_path), "--processes", "--allow-faults")
+    try:
+        dynamodb = client(server.url)
+        create_table(dynamodb, "leader-kill")
+        leader = wait_for(lambda: (found := partitions(server.url, "leader-kill"))
+                          and found[0]["leader"])
+        with Writers(server.url, "leader-kill") as writers:
+            wait_for(lambda: len(writers.acked) >= 20)
+            pid = next(n["pid"] for n in admin(server.url, "state")["nodes"]
+                       if n["id"] == leader)
+            killed_at = time.monotonic()
+            os.kill(pid, signal.SIGKILL)
+            # a write sent after the SIGKILL can only be acknowledged by a new leader
+            after = wait_for(lambda: [done for sent, done, _ in writers.acked
+                                      if sent > killed_at])
+            resumed_s = min(after) - killed_at
+            wait_for(lambda: sum(sent > killed_at for sent, _, _ in writers.acked) >= 20)
+        print(f"\nwrites resumed {resumed_s:.2f} s after SIGKILL of the leader {leader}")
+        assert resumed_s < 10.0
+        new_leader = wait_for(lambda: (n := partitions(server.url, "leader-kill")[0]["leader"])
+                              != leader and n)
+        kinds = [(e["kind"], e.get("node")) for e in admin(server.url, "events")]
+        assert kinds.index(("crashed", leader)) < kinds.index(("elected", new_leader))
+        keys = [{"pk": {"S": key}} for _, _, key in writers.acked]
+        for start in range(0, len(keys), 100):
+            asked = keys[start:start + 100]
+            assert _batch_get(dynamodb, "leader-kill", asked) == {k["pk"]["S"] for k in asked}, (
+                "an acknowledged write was lost")
+        fault(server.url, "restart", leader)
+        wait_for(lambda: _caught_up(server.url, "leader-kill", leader), timeout=30)
+        restarted = next(n for n in admin(server.url, "state")["nodes"] if n["id"] == leader)
+        assert restarted["pid"] not in (None, pid) and restarted["up"]
     finally:
         server.stop()
 
