@@ -21,6 +21,7 @@ import urllib.request
 from typing import Any
 
 import boto3
+import pytest
 from botocore.config import Config
 
 from dynamo.cli.launch import start_server
@@ -84,10 +85,13 @@ def wait_for(what: str, check: Any, timeout: float = HEAL_S) -> float:
     return time.monotonic() - started
 
 
-def test_a_lost_node_is_replaced_by_a_log_replica_then_healed_with_no_write_lost() -> None:
+@pytest.mark.parametrize("runtime", [(), ("--processes",)], ids=["embedded", "processes"])
+def test_a_lost_node_is_replaced_by_a_log_replica_then_healed_with_no_write_lost(
+        runtime: tuple[str, ...]) -> None:
     """§5.1: "when a replica becomes unhealthy, the leader adds a log replica"; autoadmin
-    then heals the group with a full replica; acknowledged writes survive throughout."""
-    server = start_server("--in-memory", "--nodes", "6", "--allow-faults")
+    then heals the group with a full replica; acknowledged writes survive throughout. In
+    the embedded fleet, and with each storage node a process of its own (a SIGKILL)."""
+    server = start_server("--in-memory", "--nodes", "6", "--allow-faults", *runtime)
     writer = Writer(server.url)
     try:
         client(server.url).create_table(
