@@ -12,8 +12,8 @@ DynamoDB's `TableDescription`.
 UpdateTable's GlobalSecondaryIndexUpdates create a global index (backfilled
 while CREATING), delete one, or change its throughput (`dynamo.indexes`).
 A global index is a table of its own, kept by a propagator: only the
-partitioned fleet has them, so a server of one node or one replication group
-(`--nodes 1`, `--processes`) refuses global indexes with a ValidationException
+partitioned fleet has them (embedded, or its storage nodes as processes), so a
+server of one node (`--nodes 1`) refuses global indexes with a ValidationException
 (`check_global_indexes_served`).
 
 Not yet supported, and refused with a ValidationException rather than
@@ -158,13 +158,13 @@ def check_global_indexes_served(node: Database) -> None:
     """Refuse a global index where there are no partitions to keep it in.
 
     A global index is a partitioned table of its own, kept up to date by the
-    propagator (`dynamo.indexes`): the partitioned fleet has both; one node, or one
-    replication group, has neither, and would otherwise answer its Queries wrongly.
+    propagator (`dynamo.indexes`): the partitioned fleet has both, embedded or as
+    processes; one node has neither, and would otherwise answer its Queries wrongly.
     """
-    if getattr(node, "mode", None) != "partitioned":
+    if getattr(node, "mode", None) not in ("partitioned", "processes"):
         raise ValidationException(
             "Global secondary indexes are served by the partitioned fleet only: run "
-            "dynamo serve without --processes and with --nodes 3 or more")
+            "dynamo serve with --nodes 3 or more")
 
 
 def global_index_updates(definition: TableDefinition, updates: list[dict[str, Any]],
