@@ -29,7 +29,8 @@ of many partitions, share each fsync. fsync never runs on the event loop.
 The log is dropped behind the B-trees: every replica marks its log as held
 by its B-tree on a period (`StorageNode` compaction), and once every replica
 on a node has marked past a sealed segment, and its B-trees are synced, the
-segment is removed.
+segment is removed. The TC's ledger log is dropped behind its latest
+checkpoint the same way.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy
 
 ROUTER, METADATA, AUTOADMIN, API = "router", "memds", "autoadmin", "api"
 TC = "tc"  # the transaction coordinator (ATC'23 §3.1); its disk holds its ledger
+# About 100 transactions' records, a checkpoint's worth: a segment soon falls behind one.
+LEDGER_SEGMENT_BYTES = 64 * 1024
 REQUEST_S = 30.0  # a safety net: the router answers every request within its deadline
 
 
@@ -243,9 +246,11 @@ class Fleet:
                              self.settings.fsync, self.settings.segment_bytes)
 
     def _open_ledger(self) -> NodeDisk:
-        """The TC's disk: a write-ahead log of its ledger records, never truncated."""
+        """The TC's disk: a write-ahead log of its ledger records, dropped behind its
+        latest checkpoint (in segments of about a checkpoint's worth of transactions)."""
         return NodeDisk.open(self.codec, None if self.root is None else self.root / TC,
-                             self.settings.fsync, self.settings.segment_bytes)
+                             self.settings.fsync,
+                             min(self.settings.segment_bytes, LEDGER_SEGMENT_BYTES))
 
     def _storage_node(self, node_id: NodeId, config: NodeConfig,
                       disk: NodeDisk | None) -> Callable[[list[Any]], Node]:

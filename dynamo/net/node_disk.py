@@ -17,7 +17,10 @@ a crash is this disk, whoever drives the node: the embedded fleet
 
 The log is dropped behind the B-trees: a replica needs its accepted slots
 since its last snapshot marker and its latest promise; once no replica needs
-a sealed segment and the B-trees are synced, the segment is removed.
+a sealed segment and the B-trees are synced, the segment is removed. The
+transaction coordinator's disk holds its ledger, and is dropped the same way
+behind the ledger's latest `Checkpoint` (ATC'23 §5): every record before it
+is redundant.
 
 Without a directory (`--in-memory`) the same records are kept in memory,
 where a restart within the process rebuilds from them.
@@ -36,6 +39,7 @@ from dynamo.partitioning.partition_map import PartitionId
 from dynamo.partitioning.storage_node import Hosted, Tagged, Unhosted
 from dynamo.paxos.log import AcceptedEntry, Promised, Snapshot
 from dynamo.storage.btree import BTree
+from dynamo.transactions.ledger import Checkpoint
 from dynamo.wal import WriteAheadLog
 from dynamo.wal.log import FsyncPolicy
 
@@ -59,6 +63,8 @@ class NodeDisk:
     promises: dict[PartitionId, int] = field(default_factory=dict)
     # In memory: the records of a node that is not a storage node (the TC's ledger).
     records: list[Any] = field(default_factory=list)
+    # On disk: the log position of the ledger's latest checkpoint, which the TC needs.
+    checkpoint: int | None = None
 
     @classmethod
     def open(cls, codec: Codec, root: Path | None, fsync: FsyncPolicy,
@@ -101,16 +107,20 @@ class NodeDisk:
         records: list[Any] = list(self.hosted.values())
         if self.log is None:
             return records + [r for kept in self.tagged.values() for r in kept] + self.records
+        ledger: list[Any] = []  # not a storage node's: the TC's, from its latest checkpoint
         for lsn, payload in self.log.replay():
             record = self.codec.loads(payload)
-            if type(record) is not Tagged:  # not a storage node's: the TC's ledger
-                records.append(record)
+            if type(record) is Checkpoint:
+                ledger.clear()
+                self.note_position(record, lsn)
+            if type(record) is not Tagged:
+                ledger.append(record)
                 continue
             hosted = self.hosted.get(record.partition)
             if hosted is not None and record.incarnation == hosted.incarnation:
                 self.note_position(record, lsn)
                 records.append(record)
-        return records
+        return records + ledger
 
     # --- writing -------------------------------------------------------------------
 
@@ -176,6 +186,8 @@ class NodeDisk:
                 self.hosted.pop(record.partition, None)
                 self.tagged.pop(record.partition, None)
                 self.drop_btree(record.partition)
+            elif kind is Checkpoint:
+                self.records[:] = [record]
             elif kind is not Tagged:
                 self.records.append(record)
             elif type(record.record) is Snapshot:
@@ -188,6 +200,8 @@ class NodeDisk:
     # --- dropping the log behind the B-trees ------------------------------------------
 
     def note_position(self, record: Any, lsn: int) -> None:
+        if type(record) is Checkpoint:
+            self.checkpoint = lsn
         if type(record) is not Tagged:
             return
         inner, partition = record.record, record.partition
@@ -204,11 +218,14 @@ class NodeDisk:
         """Drop sealed log segments no hosted replica needs any more.
 
         A replica needs its accepted slots since its last mark and its latest
-        promise; everything older is in its B-tree, made durable first.
+        promise; everything older is in its B-tree, made durable first. The TC
+        needs its latest checkpoint and what follows it.
         """
         assert self.log is not None
         needed = [lsn for slots in self.slots.values() for lsn in slots.values()]
         needed += list(self.promises.values())
+        if self.checkpoint is not None:
+            needed.append(self.checkpoint)
         oldest = min(needed, default=self.log.last_lsn + 1)
         removable = [s for s in self.log.segments() if s.sealed and s.last_lsn < oldest]
         if not removable:
@@ -220,7 +237,8 @@ class NodeDisk:
 
 
 def _is_mark(record: Any) -> bool:
-    return type(record) is Tagged and type(record.record) is Snapshot
+    return type(record) is Checkpoint or (type(record) is Tagged
+                                          and type(record.record) is Snapshot)
 
 
 def _behind(record: Any, mark: int) -> bool:

@@ -29,6 +29,14 @@ transaction it had not completed: a decided one as decided, an undecided one
 by cancelling it. In DynamoDB the ledger is a DynamoDB table, so a *different*
 TC can take a stalled transaction over (`ledger.py`).
 
+Checkpointing (§5 counts it in a transaction's cost): the ledger's records
+only grow, so every so many completed transactions the TC persists a
+`Checkpoint` of what a restart needs (its unfinished transactions, the tokens
+still remembered), and its driver drops the records before it. A checkpoint
+waits for at least as many completions as the last one had entries, so
+writing them costs at most one entry per transaction however many tokens the
+last 10 minutes left to remember.
+
 A read transaction needs no ledger and no timestamps (§3.4): the TC reads
 every item twice. The first round is refused where a prepared transaction
 holds an item; the second must find every item's version unchanged. Then no
@@ -104,7 +112,8 @@ class CoordinatorConfig:
         prepare_ms: how long prepares are sent again before the transaction is
         cancelled. read_rounds: TransactGet rounds of reads before a conflict cancels
         it. token_ms: how long a ClientRequestToken is remembered after its
-        transaction completes.
+        transaction completes. checkpoint_every: the fewest completed transactions
+        between two checkpoints of the ledger.
     """
 
     router: RouterConfig = RouterConfig()
@@ -112,6 +121,7 @@ class CoordinatorConfig:
     prepare_ms: float = 5000.0
     read_rounds: int = 6
     token_ms: float = TOKEN_MS
+    checkpoint_every: int = 100
 
 
 @dataclass
@@ -153,6 +163,8 @@ class TransactionCoordinator:
         self.calls: dict[int, tuple[str, Any, int]] = {}  # request id: (kind, which, item)
         self._ids = itertools.count(1)
         self.now = 0.0
+        self.completed_since = 0  # transactions completed since the last checkpoint
+        self.checkpoint_size = 0  # the last checkpoint's entries
 
     @property
     def id(self) -> NodeId:
@@ -302,7 +314,17 @@ class TransactionCoordinator:
         effects: list[Effect] = []
         if write.client is not None:
             effects.append(Reply(*write.client, self._outcome(write)))
-        return [*effects, Persist(completed)]
+        return [*effects, Persist(completed), *self._checkpoint()]
+
+    def _checkpoint(self) -> list[Effect]:
+        """A checkpoint of the ledger, if enough transactions completed since the last."""
+        self.completed_since += 1
+        if self.completed_since < max(self.config.checkpoint_every, self.checkpoint_size):
+            return []
+        checkpoint = self.ledger.checkpoint(self._clock())
+        self.ledger.record(checkpoint)  # as a restart reads it back: the clock moves to `at`
+        self.completed_since, self.checkpoint_size = 0, checkpoint.size
+        return [Persist(checkpoint)]
 
     def _outcome(self, write: _Write) -> Any:
         decided = write.decided

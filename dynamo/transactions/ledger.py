@@ -21,6 +21,14 @@ The ledger also remembers ClientRequestTokens (TransactWriteItems'
 idempotency): a token names its transaction, and for 10 minutes after the
 transaction completes a request with the same token and parameters gets the
 same answer without running again.
+
+A ledger of records only grows, while what a restart needs from it does not:
+the transactions not yet completed, and the tokens still inside their 10
+minutes. So now and then the coordinator persists a `Checkpoint` holding
+exactly that (ATC'23 §5 counts "ledger writes and checkpointing" in a
+transaction's cost). Read back, a checkpoint replaces everything before it,
+so a ledger rebuilt from a checkpoint and the records after it is the ledger
+rebuilt from all of them, and its driver may drop the older records.
 """
 
 from __future__ import annotations
@@ -78,6 +86,33 @@ class Completed:
 # --8<-- [end:records]
 
 
+@dataclass(frozen=True)
+class Remembered:
+    """A token whose transaction completed with a definite answer (kept 10 minutes)."""
+
+    token: str
+    txn: str
+    fingerprint: str
+    outcome: Decided
+    completed_at: int
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What a restart needs from every record before this one, which it makes redundant.
+
+    `at` is the coordinator's clock (µs), so timestamps after a restart are later still.
+    """
+
+    at: int
+    unfinished: tuple[tuple[Begun, Decided | None], ...]
+    tokens: tuple[Remembered, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.unfinished) + len(self.tokens)
+
+
 @dataclass
 class TokenUse:
     """What a ClientRequestToken stands for: its request, and its outcome once decided."""
@@ -112,6 +147,8 @@ class Ledger:
             self.decided[record.txn] = record
         elif kind is Completed:
             self._complete(record)
+        elif kind is Checkpoint:
+            self._restore(record)
 
     def _complete(self, record: Completed) -> None:
         begun = self.begun.pop(record.txn, None)
@@ -125,6 +162,28 @@ class Ledger:
         use = self.tokens.get(begun.token)
         if use is not None and use.txn == record.txn:
             use.outcome, use.completed_at = decided, record.at
+
+    def _restore(self, checkpoint: Checkpoint) -> None:
+        """Start over from a checkpoint: what came before it is all in it."""
+        self.begun, self.decided, self.tokens = {}, {}, {}
+        self.last_ts = checkpoint.at
+        for begun, decided in checkpoint.unfinished:
+            self.record(begun)
+            if decided is not None:
+                self.record(decided)
+        for kept in checkpoint.tokens:
+            self.tokens[kept.token] = TokenUse(kept.fingerprint, kept.txn, kept.outcome,
+                                               kept.completed_at)
+
+    def checkpoint(self, now_us: int) -> Checkpoint:
+        """This ledger as one record: its unfinished transactions (their tokens come back
+        with their `Begun`) and the answered tokens not yet forgotten at `now_us`."""
+        for token in list(self.tokens):
+            self.token(token, now_us)  # forgets it if its 10 minutes are over
+        kept = tuple(Remembered(token, use.txn, use.fingerprint, use.outcome, use.completed_at)
+                     for token, use in self.tokens.items()
+                     if use.outcome is not None and use.completed_at is not None)
+        return Checkpoint(max(now_us, self.last_ts), tuple(self.unfinished()), kept)
 
     def token(self, token: str, now_us: int) -> TokenUse | None:
         """The token's use, unless it completed more than 10 minutes ago (then forgotten)."""
