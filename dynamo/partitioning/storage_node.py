@@ -582,9 +582,15 @@ class StorageNode:
         return effects
 
     def _note_growth(self, partition: PartitionId, commands: Sequence[Any]) -> None:
+        """Raise the partition's size bound by what was committed. Only a leader checks
+        sizes, so a follower counts nothing: it notes only that the bound is lost, and
+        counts the items afresh should it come to lead."""
         grown = self.written.get(partition, 0)
+        if grown is None or self.replicas[partition].leader is None:
+            self.written[partition] = None
+            return
         added = growth_bound(commands)
-        self.written[partition] = None if grown is None or added is None else grown + added
+        self.written[partition] = None if added is None else grown + added
 
     def _size_split(self, partition: PartitionId, store: PartitionStore) -> SplitPoint | None:
         limit, table = self.config.split_size, self.hosted[partition].table
