@@ -133,7 +133,8 @@ class ToKey:
     operation: Any
 
 
-SYSTEM_REQUESTS = (ToPartition, ToKey)
+SYSTEM_REQUESTS = (ToPartition, ToKey)  # never admitted, charged to no table
+ADDRESSED = (ToPartition, ToItem, ToKey)  # wrappers that say where their operation goes
 
 
 @dataclass
@@ -263,7 +264,7 @@ class RequestRouter:
         pending.attempt = attempt = next(self._ids)
         self.attempts[attempt] = key
         operation = pending.operation
-        if type(operation) in (ToPartition, ToItem, ToKey):
+        if type(operation) in ADDRESSED:
             operation = operation.operation
         elif pending.scan is not None:
             operation = _partition_scan(operation, pending.scan)

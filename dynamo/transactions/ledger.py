@@ -49,6 +49,7 @@ ItemRef = tuple[str, EncodedKey]
 MISMATCH = ("DynamoDB rejected the request because you retried a request with a different "
             "payload but with an idempotent token that was already used.")
 IN_PROGRESS = "The transaction with the given request token is already in progress."
+SWEEP_EVERY = 100  # completed transactions, at the fewest, between two sweeps of old tokens
 
 
 # --8<-- [start:records]
@@ -132,6 +133,8 @@ class Ledger:
         self.decided: dict[str, Decided] = {}
         self.tokens: dict[str, TokenUse] = {}
         self.last_ts = 0
+        self.completed_since_sweep = 0
+        self.next_sweep = SWEEP_EVERY  # completions until the next sweep of old tokens
         for record in records:
             self.record(record)
 
@@ -147,6 +150,7 @@ class Ledger:
             self.decided[record.txn] = record
         elif kind is Completed:
             self._complete(record)
+            self._sweep(record.at)
         elif kind is Checkpoint:
             self._restore(record)
 
@@ -178,12 +182,27 @@ class Ledger:
     def checkpoint(self, now_us: int) -> Checkpoint:
         """This ledger as one record: its unfinished transactions (their tokens come back
         with their `Begun`) and the answered tokens not yet forgotten at `now_us`."""
-        for token in list(self.tokens):
-            self.token(token, now_us)  # forgets it if its 10 minutes are over
+        self.forget_expired(now_us)
         kept = tuple(Remembered(token, use.txn, use.fingerprint, use.outcome, use.completed_at)
                      for token, use in self.tokens.items()
                      if use.outcome is not None and use.completed_at is not None)
         return Checkpoint(max(now_us, self.last_ts), tuple(self.unfinished()), kept)
+
+    def forget_expired(self, now_us: int) -> None:
+        """Forget every token whose transaction completed more than 10 minutes ago."""
+        for token in list(self.tokens):
+            self.token(token, now_us)
+
+    def _sweep(self, now_us: int) -> None:
+        """Forget expired tokens once as many transactions have completed as tokens were
+        kept at the last sweep: about one look per token, however long the ledger runs
+        between checkpoints (the single node never checkpoints, and boto3 gives every
+        transaction a token)."""
+        self.completed_since_sweep += 1
+        if self.completed_since_sweep >= self.next_sweep:
+            self.forget_expired(now_us)
+            self.completed_since_sweep = 0
+            self.next_sweep = max(SWEEP_EVERY, len(self.tokens))
 
     def token(self, token: str, now_us: int) -> TokenUse | None:
         """The token's use, unless it completed more than 10 minutes ago (then forgotten)."""

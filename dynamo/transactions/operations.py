@@ -131,8 +131,6 @@ class ReadForTransaction:
     get: GetItem
 
 
-PARTICIPANT_OPERATIONS = (Prepare, Commit, Cancel, ReadForTransaction)
-
 # --- answers ----------------------------------------------------------------------------
 
 
@@ -146,8 +144,6 @@ class Prepared:
 @dataclass(frozen=True)
 class Finished:
     """A Commit or Cancel is applied (or was, before: both may be sent again)."""
-
-    capacity: ConsumedCapacity | None = None
 
 
 @dataclass(frozen=True)

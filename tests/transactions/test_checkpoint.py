@@ -171,3 +171,16 @@ def test_a_restarted_coordinator_finishes_what_its_checkpoint_left_unfinished() 
     assert decided == [Decided("t5", False)]  # t4 is committed as decided, t5 cancelled
     assert set(coordinator.writes) == {"t4", "t5"}
     assert coordinator.writes["t4"].decided == Decided("t4", True)
+
+
+def test_a_ledger_that_never_checkpoints_still_forgets_old_tokens() -> None:
+    """The single node's ledger never checkpoints: its expired tokens must go all the same,
+    or a server that runs for days keeps every token boto3 ever sent."""
+    ledger = Ledger(token_ms=1.0)  # tokens are remembered for 1 ms (1,000 µs)
+    for n in range(1000):
+        txn, at = f"t{n}", n * 10_000  # 10 ms apart
+        ledger.record(Begun(txn, at, (), f"token{n}", "fp"))
+        ledger.record(Decided(txn, True))
+        ledger.record(Completed(txn, at))
+    assert len(ledger.tokens) <= 101, f"{len(ledger.tokens)} tokens remembered"
+    assert ledger.token("token999", 999 * 10_000) is not None, "a fresh token is kept"
