@@ -70,14 +70,14 @@ from dynamo.contract import (
 )
 from dynamo.indexes.propagator import PROPAGATOR, Propagator, PropagatorConfig
 from dynamo.net.node_disk import NodeDisk
-from dynamo.net.storage_process import build_storage_node, fleet_codec, fleet_node_config
+from dynamo.net.storage_process import build_storage_node, fleet_codec, fleet_node_config, plain
 from dynamo.partitioning.autoadmin import AutoAdmin
 from dynamo.partitioning.messages import Forward, Forwarded, Unreachable
 from dynamo.partitioning.metadata import MetadataService
 from dynamo.partitioning.router import RequestRouter, RouterConfig
 from dynamo.partitioning.storage_node import NodeConfig, StorageNode
 from dynamo.transactions.coordinator import CoordinatorConfig, TransactionCoordinator
-from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy
+from dynamo.wal.log import DEFAULT_SEGMENT_BYTES, FsyncPolicy, LogFailedError
 
 ROUTER, METADATA, AUTOADMIN, API = "router", "memds", "autoadmin", "api"
 TC = "tc"  # the transaction coordinator (ATC'23 §3.1); its disk holds its ledger
@@ -321,7 +321,11 @@ class Fleet:
         while host.waiting and host.generation == generation:
             batch, host.waiting = host.waiting, []
             records = [r for records, _ in batch for r in records]
-            written = await loop.run_in_executor(host.executor, disk.write, records)
+            try:
+                written = await loop.run_in_executor(host.executor, disk.write, records)
+            except (OSError, LogFailedError):  # the disk failed: the node stops, as a crash
+                self.kill(host.id)  # would stop it (fail-stop); a restart recovers its log
+                return
             if host.generation != generation:
                 return  # crashed meanwhile: the effects die with the node
             disk.logged(written)
@@ -376,18 +380,9 @@ class Fleet:
         if announce.kind == "committed":
             return  # one per write: too many for an event stream
         self.on_event({"kind": announce.kind, "node": host.id,
-                       **{k: _plain(v) for k, v in announce.detail}})
+                       **{k: plain(v) for k, v in announce.detail}})
 
     def remove_files(self) -> None:
         """Delete the fleet's directory (a scratch fleet, after close)."""
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _plain(value: Any) -> Any:
-    """An announcement's detail as JSON-ready data."""
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    return str(value)

@@ -201,7 +201,11 @@ class ProcessFleet(Fleet):
         """Wait until every storage process has told what it hosts (a starting fleet must
         not take a node that has not answered yet for one that hosts nothing)."""
         deadline = asyncio.get_running_loop().time() + FIRST_REPORT_S
-        while not all(self.reports.values()) and asyncio.get_running_loop().time() < deadline:
+        while not all(self.reports.values()):
+            if asyncio.get_running_loop().time() >= deadline:
+                silent = sorted(node for node, heard in self.reports.items() if not heard)
+                raise TimeoutError(f"storage processes {', '.join(silent)} never reported "
+                                   f"within {FIRST_REPORT_S:.0f} s")
             await asyncio.sleep(RETRY_S)
 
     def close(self) -> None:

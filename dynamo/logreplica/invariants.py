@@ -83,7 +83,7 @@ class LogReplicaInvariants:
             elif kind is Reply:
                 self._on_answer(sim, node_id, _replica(node, None), None, effect.result)
             elif kind is Send and _answers(effect.message):
-                group = self.forwarded.get((effect.dst, effect.message.request_id))
+                group = self.forwarded.pop((effect.dst, effect.message.request_id), None)
                 if group is not None:
                     self._on_answer(sim, node_id, _replica(node, group), group,
                                     effect.message.result)

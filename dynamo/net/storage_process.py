@@ -110,16 +110,18 @@ class StorageNodeHost(NodeHost):
 
     def _describe(self, query: AdminQuery) -> dict[str, Any]:
         """What the control plane reads of a storage node: what it hosts and serves, and
-        each replica's applied LSN, lease and table sizes."""
+        each replica's applied LSN and lease, and, where it leads, the sizes of what its
+        partition holds (the table's items and its local index entries: the control plane
+        counts a partition at its leader, so a follower's counts would go unread)."""
         node = self.node
         assert isinstance(node, StorageNode)
         now, replicas = self.now_ms(), {}
         for partition, replica in node.replicas.items():
-            store, table = replica.store, node.hosted[partition].table
+            store, leads = replica.store, replica.leader is not None
             replicas[partition] = {
                 "applied_lsn": store.applied_lsn, "log_members": tuple(replica.log_members),
-                "leased": replica.leader is not None and replica.leader.lease.holds(now),
-                "sizes": {table: (store.btree.count(table), store.btree.size(table))}}
+                "leased": leads and replica.leader.lease.holds(now),
+                "sizes": store.btree.usage() if leads else {}}
         return {"hosted": tuple(node.hosted.values()), "served": node.served,
                 "replicas": replicas}
 

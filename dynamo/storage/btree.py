@@ -345,6 +345,12 @@ class BTree:
         row = self.conn.execute("SELECT total(size) FROM items WHERE tbl = ?", (tbl,)).fetchone()
         return int(row[0])
 
+    def usage(self) -> dict[str, tuple[int, int]]:
+        """(count, size) of every `tbl` held: a table's items, its local index entries,
+        ... in one pass (what a storage process reports to the control plane)."""
+        rows = self.conn.execute("SELECT tbl, count(*), total(size) FROM items GROUP BY tbl")
+        return {tbl: (int(count), int(size)) for tbl, count, size in rows}
+
     def close(self) -> None:
         """Close the SQLite connection."""
         self.conn.close()

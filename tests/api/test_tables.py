@@ -3,6 +3,8 @@ DeleteTable, and the table lifecycle boto3's waiters depend on."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from apitools import create_table, make_client, start_server
 from botocore.exceptions import ClientError
@@ -129,7 +131,11 @@ def test_describe_counts_each_local_index_entries(client, table_name):
     for sk, title in (("a", "T1"), ("b", "T2"), ("c", None)):
         item = {"pk": {"S": "p"}, "sk": {"S": sk}} | ({"title": {"S": title}} if title else {})
         client.put_item(TableName=table_name, Item=item)
-    table = client.describe_table(TableName=table_name)["Table"]
+    # Counted at once by the embedded fleet; `--processes` reports them a poll later.
+    deadline = time.monotonic() + 5
+    while (table := client.describe_table(TableName=table_name)["Table"])["ItemCount"] < 3 \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
     [index] = table["LocalSecondaryIndexes"]
     assert (table["ItemCount"], index["ItemCount"]) == (3, 2)
     assert 0 < index["IndexSizeBytes"] < table["TableSizeBytes"]

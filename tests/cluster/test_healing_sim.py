@@ -97,9 +97,9 @@ def test_every_partition_the_lost_node_held_heals_on_its_own() -> None:
                 (at, detail["replica"]))
     live = sim.nodes[METADATA].maps[KV_TABLE.tbl].partitions  # type: ignore[union-attr]
     assert len(live) >= 2  # the table had split: several groups healed
-    for partition in live:
-        if partition.id not in held:
-            continue  # a child made after the loss, on live members only
+    healed = [partition for partition in live if partition.id in held]
+    assert healed, "no live partition had a replica on the lost node: nothing was checked"
+    for partition in healed:  # (a child made after the loss is on live members only)
         [(at, stand_in)] = steps[partition.id]["log_replica_added"]
         # within a second, or two where the lost node led: an election and its lease first
         assert stand_in == "n5" and at - CRASH_MS < 2000.0
