@@ -40,7 +40,7 @@ The rules, from the Developer Guide and the API Reference:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from dynamo.storage import outbox
@@ -143,11 +143,15 @@ class Page:
 class Table:
     """One table's items on one replica."""
 
-    def __init__(self, btree: BTree, definition: TableDefinition) -> None:
+    def __init__(self, btree: BTree, definition: TableDefinition, *,
+                 index_partition: bool = False) -> None:
+        """`index_partition`: the B-tree is a global index's partition, which holds that
+        index's entries and none of the table's items (`read_global_index`)."""
         self.btree = btree
         self.definition = definition
         self.schema = definition.key_schema
         self.tbl = definition.tbl
+        self.index_partition = index_partition
 
     # -- writes ---------------------------------------------------------------
 
@@ -420,7 +424,7 @@ class Table:
         if index is None:
             return _Source(self.tbl, self.schema, self.schema.names)
         found = self.definition.index(index)
-        if found is None or found.is_global:
+        if found is None or found.is_global != self.index_partition:
             raise ValidationException(f"The table does not have the specified index: {index}")
         names = tuple(dict.fromkeys((*self.schema.names, *found.key_schema.names)))
         return _Source(index_tbl(self.tbl, found), found.key_schema, names, found)
@@ -519,9 +523,13 @@ class Table:
         last_key = ({name: last.item[name] for name in source.key_names}
                     if stopped and last else None)
         units = page_read_units(total_bytes, consistent)
-        capacity = ConsumedCapacity(self.definition.name, read=units + fetched_units)
-        if source.index is not None:
-            capacity.local_indexes[source.index.name] = units
+        if source.index is not None and source.index.is_global:  # its units, not the table's
+            capacity = ConsumedCapacity(self.definition.name)
+            capacity.global_indexes[source.index.name] = units
+        else:
+            capacity = ConsumedCapacity(self.definition.name, read=units + fetched_units)
+            if source.index is not None:
+                capacity.local_indexes[source.index.name] = units
         return Page(items, count, scanned, last_key, capacity, total_bytes)
 
     def _fetch(self, entry_item: Item, consistent: bool) -> tuple[Item, float]:
@@ -548,8 +556,8 @@ class _Source:
                 filter: Condition | None) -> bool:
         """Whether the request needs attributes the index does not hold."""
         index = self.index
-        if index is None or index.projection.type == ALL:
-            return False
+        if index is None or index.is_global or index.projection.type == ALL:
+            return False  # (a global index's partition has no item to fetch from)
         if select == "ALL_ATTRIBUTES":
             return True
         held = set(self.key_names)
@@ -651,19 +659,11 @@ def read_global_index(btree: BTree, definition: TableDefinition, name: str, quer
     """A Query (or Scan) of a global index, served by one of the index's partitions: a page.
 
     The entries are filed as a local index's are (`indexes.entry`), so the table's own
-    reading code reads them, told to take the index for a local one; the page's units
-    are the global index's, not the table's (ReturnConsumedCapacity=INDEXES). Nothing is
-    fetched from the table: its items are elsewhere, and the API refuses to ask for
-    attributes a global index does not project.
+    reading code reads them; the page's units are the global index's, not the table's
+    (ReturnConsumedCapacity=INDEXES). Nothing is fetched from the table: its items are
+    elsewhere, and the API refuses to ask for attributes a global index does not project.
     """
-    index = next(i for i in definition.global_indexes if i.name == name)
-    view = replace(definition, indexes=[replace(index, is_global=False)])
-    table = Table(btree, view)  # type: ignore[arg-type]
+    table = Table(btree, definition, index_partition=True)
     if query:
-        page = table.query(**arguments, index=name)
-    else:
-        page = table.scan(**arguments, index=name)
-    capacity = page.capacity
-    units = capacity.local_indexes.pop(name, capacity.read)
-    capacity.read, capacity.global_indexes[name] = 0, units
-    return page
+        return table.query(**arguments, index=name)
+    return table.scan(**arguments, index=name)

@@ -29,13 +29,14 @@ from dynamo.storage.indexes import (
     KEYS_ONLY,
     Projection,
     SecondaryIndex,
+    entry,
     entry_changes,
     entry_key,
     index_tbl,
     sort_bounds,
 )
 from dynamo.storage.keys import KeyAttribute, KeySchema, encode_value
-from dynamo.storage.table import Page, Table
+from dynamo.storage.table import Page, Table, read_global_index
 
 SCHEMA = KeySchema(KeyAttribute("user", "S"), KeyAttribute("ts", "N"))
 
@@ -362,3 +363,36 @@ def test_index_definitions_round_trip_through_the_catalog(btree: BTree) -> None:
 def test_encoding_is_as_the_keys_module_says() -> None:
     key = entry_key(SCHEMA, BY_TITLE, post("ann", 1, title="a"))
     assert key is not None and key.partition == encode_value({"S": "ann"})
+
+
+class _CountingBTree(BTree):
+    """A real B-tree that counts its point lookups."""
+
+    gets = 0
+
+    def get_with_size(self, tbl: str, key: Any) -> Any:
+        self.gets += 1
+        return super().get_with_size(tbl, key)
+
+
+def test_a_global_index_partition_reads_its_entries_alone_and_charges_the_index() -> None:
+    """A global index's partition holds none of the table's items: a Query naming an
+    attribute the index does not project reads the entries and looks nothing up, and its
+    units are the index's, not the table's (ReturnConsumedCapacity=INDEXES)."""
+    index = SecondaryIndex("byTitle", KeySchema(KeyAttribute("title", "S")), Projection(KEYS_ONLY),
+                           is_global=True)
+    definition = TableDefinition("us-east-1", "Posts", SCHEMA, [], created_at=0.0,
+                                 indexes=[index])
+    btree = _CountingBTree(None)
+    item = {"user": {"S": "ann"}, "ts": {"N": "1"}, "title": {"S": "T"},
+            "body": {"S": "x" * 100}}
+    written = entry(definition.tbl, SCHEMA, index, item)
+    assert written is not None
+    btree.apply([written])
+    compiled = compile_request("Query", {
+        "KeyConditionExpression": "title = :t", "ProjectionExpression": "body",
+        "ExpressionAttributeValues": {":t": {"S": "T"}}}, index.key_schema)
+    page = read_global_index(btree, definition, "byTitle", True,
+                             {"key_range": compiled.key_range, "projection": compiled.projection})
+    assert page.count == 1 and btree.gets == 0, "an item was looked for where there is none"
+    assert page.capacity.read == 0 and page.capacity.global_indexes == {"byTitle": 0.5}
