@@ -150,4 +150,4 @@ def _global_indexes(item_op: Any) -> list[SecondaryIndex]:
     nothing more); none for a read, or a request of a layer above (a transaction's)."""
     if type(item_op) not in (PutItem, UpdateItem, DeleteItem):
         return []
-    return [i for i in item_op.table.global_indexes if i.status != "DELETING"]
+    return item_op.table.live_global_indexes

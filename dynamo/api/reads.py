@@ -34,9 +34,7 @@ from dynamo.storage.expressions import check_style, compile_expressions
 from dynamo.storage.expressions.legacy import filter_condition
 from dynamo.storage.indexes import ALL, SecondaryIndex
 from dynamo.storage.keys import KeySchema, request_key
-from dynamo.storage.table import Page
-
-START_KEY_INVALID = "The provided starting key is invalid"
+from dynamo.storage.table import START_KEY_INVALID, Page
 
 
 async def query(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +108,7 @@ def check_start_key_fits(start_key: dict[str, Any] | None, schema: KeySchema) ->
     try:
         request_key(schema, start_key)
     except ValidationException:
-        raise ValidationException("The provided starting key is invalid") from None
+        raise ValidationException(START_KEY_INVALID) from None
 
 
 def find_index(definition: TableDefinition, params: dict[str, Any],

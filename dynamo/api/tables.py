@@ -51,7 +51,7 @@ INVALID = "One or more parameter values were invalid: "
 
 async def create_table(node: Database, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """CreateTable: a new table, answered as CREATING."""
-    refuse_unsupported(params, ())
+    refuse_streams(params)
     check_bounds(params.get("ProvisionedThroughput"))  # DynamoDB checks these first
     local, global_ = params.get("LocalSecondaryIndexes"), params.get("GlobalSecondaryIndexes")
     definitions = params["AttributeDefinitions"]
@@ -114,7 +114,7 @@ async def update_table(node: Database, region: str, params: dict[str, Any]) -> d
     CREATING and backfilled, then ACTIVE; a deleted one is DELETING, then gone."""
     check_bounds(params.get("ProvisionedThroughput"))  # even before the table is looked up
     definition = await node.describe_table(region, params["TableName"])
-    refuse_unsupported(params, ())
+    refuse_streams(params)
     throughput = params.get("ProvisionedThroughput")
     requested_mode = params.get("BillingMode")
     updates = params.get("GlobalSecondaryIndexUpdates")
@@ -247,11 +247,8 @@ def _replace_index(definition: TableDefinition, index: SecondaryIndex) -> None:
 
 # -- checks that tie members together ----------------------------------------------------------
 
-def refuse_unsupported(params: dict[str, Any], members: tuple[str, ...]) -> None:
-    """Refuse features the lab does not have yet, rather than ignore them."""
-    for member in members:
-        if params.get(member):
-            raise ValidationException(f"{member} are not supported by Dynamo Lab yet")
+def refuse_streams(params: dict[str, Any]) -> None:
+    """Refuse streams, which the lab does not have yet, rather than ignore them."""
     stream = params.get("StreamSpecification")
     if stream and stream.get("StreamEnabled"):
         raise ValidationException("Streams are not supported by Dynamo Lab yet")

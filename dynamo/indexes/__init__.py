@@ -28,9 +28,10 @@ This package builds that, out of parts the earlier layers already have:
   projection of its base table. `fleet.py` is the simulator's proof of that.
 * **Its throughput is its own.** Admission control keeps an index's
   provisioned throughput as a table's (`dynamo.admission.router`): its reads
-  spend it, and a write to the table needs write capacity of each of its
-  indexes, charged when the write is admitted, so an update the table has
-  logged is never refused on its way here.
+  spend it, and a write to the table is admitted against each of its
+  indexes' write tokens and charged what it cost each once answered; the
+  propagator's writes are the system's own, never throttled, so an update
+  the table has logged is never refused on its way here.
 
 Why a node of its own, not a part of the base partition's leader: it needs
 no state of its own (the rows are the state), so a crash of it, a leader

@@ -77,6 +77,12 @@ class TableDefinition:
         """The global secondary indexes: tables of their own, kept asynchronously."""
         return [index for index in self.indexes if index.is_global]
 
+    @property
+    def live_global_indexes(self) -> list[SecondaryIndex]:
+        """The global indexes still kept up to date: all but one being deleted, which is
+        told nothing more and charged nothing more."""
+        return [index for index in self.global_indexes if index.status != "DELETING"]
+
     def index(self, name: str) -> SecondaryIndex | None:
         """The index of that name, or None."""
         return next((index for index in self.indexes if index.name == name), None)

@@ -111,9 +111,7 @@ def changes(items: Items, definition: TableDefinition, key: EncodedKey, old: Ite
     """
     tbl, schema = definition.tbl, definition.key_schema
     changed: dict[str, tuple[EncodedKey | None, Mutation | None]] = {}
-    for index in definition.global_indexes:
-        if index.status == "DELETING":
-            continue
+    for index in definition.live_global_indexes:
         before = None if old is None else entry(tbl, schema, index, old)
         after = None if new is None else entry(tbl, schema, index, new)
         if before != after:
